@@ -1,0 +1,96 @@
+"""Accounts (people who log in) and profiles (who is watching).
+
+Personalization is per profile, never per user: every activity row and
+setting hangs off a :class:`Profile`.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra
+    ) -> "User":
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person with a login: the e-mail address is the username."""
+
+    class Source(models.TextChoices):
+        SIGNUP = "signup", "Signed up"
+        MOVIELENS = "movielens", "Imported from MovieLens"
+        DEMO = "demo", "Demo data"
+
+    email = models.EmailField("e-mail address", unique=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=16, choices=Source, default=Source.SIGNUP)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Profile(models.Model):
+    """One viewer of an account ("Who's watching?"); owns all personal signals."""
+
+    MAX_PER_USER = 5
+
+    class AvatarColor(models.TextChoices):
+        RED = "#e50914", "Red"
+        ORANGE = "#f5a623", "Orange"
+        GREEN = "#2ecc71", "Green"
+        TEAL = "#1abc9c", "Teal"
+        BLUE = "#3498db", "Blue"
+        PURPLE = "#9b59b6", "Purple"
+        PINK = "#e84393", "Pink"
+        GREY = "#95a5a6", "Grey"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="profiles")
+    name = models.CharField(max_length=40)
+    is_kids = models.BooleanField("kids profile", default=False)
+    avatar_color = models.CharField(
+        max_length=7, choices=AvatarColor, default=AvatarColor.BLUE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], name="profile_unique_name_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

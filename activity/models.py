@@ -1,0 +1,180 @@
+"""What a profile does: ratings, viewings, searches, feedback, My List, tags.
+
+Every row belongs to a profile; indexes serve the two hot reads, "this
+profile's recent activity" and "everything about this title".
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Profile
+from catalog.models import Tag, Title
+
+#: The MovieLens scale: 0.5 to 5.0 in half stars.
+RATING_VALUES = tuple(v / 2 for v in range(1, 11))
+
+
+class Rating(models.Model):
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="ratings"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="ratings")
+    value = models.FloatField(choices=[(v, f"{v:g}★") for v in RATING_VALUES])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title"], name="rating_one_per_profile_title"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__in=RATING_VALUES), name="rating_half_stars_0_5_to_5"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["profile", "-updated_at"], name="rating_profile_recent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} rated {self.title}: {self.value:g}"
+
+
+class ViewingEvent(models.Model):
+    """One play of a title; feeds "continue watching" and implicit feedback."""
+
+    COMPLETED_AT = 0.9
+
+    class Device(models.TextChoices):
+        TV = "tv", "TV"
+        DESKTOP = "desktop", "Desktop"
+        MOBILE = "mobile", "Mobile"
+        TABLET = "tablet", "Tablet"
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="viewings"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="viewings")
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    seconds_watched = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    device_class = models.CharField(
+        max_length=8, choices=Device, blank=True, help_text="Empty when context is off."
+    )
+    completed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=1),
+                name="viewing_progress_0_1",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["profile", "-started_at"], name="viewing_profile_recent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} watched {self.title} ({self.progress:.0%})"
+
+
+class SearchEvent(models.Model):
+    MAX_QUERY_LENGTH = 200
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="searches"
+    )
+    query = models.CharField(max_length=MAX_QUERY_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["profile", "-created_at"], name="search_profile_recent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} searched “{self.query}”"
+
+
+class Feedback(models.Model):
+    class Kind(models.TextChoices):
+        NOT_INTERESTED = "not_interested", "Not interested"
+        THUMBS_UP = "thumbs_up", "Thumbs up"
+        THUMBS_DOWN = "thumbs_down", "Thumbs down"
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="feedback"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=16, choices=Kind)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title", "kind"], name="feedback_one_kind_per_title"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["profile", "kind"], name="feedback_profile_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile}: {self.get_kind_display()} {self.title}"
+
+
+class ListItem(models.Model):
+    """A title on a profile's My List."""
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="list_items"
+    )
+    title = models.ForeignKey(
+        Title, on_delete=models.CASCADE, related_name="list_items"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title"], name="list_item_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["profile", "-added_at"], name="list_profile_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} on {self.profile}'s list"
+
+
+class TagApplication(models.Model):
+    """A tag a viewer put on a title (MovieLens tags.csv); personal data."""
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="tag_applications"
+    )
+    title = models.ForeignKey(
+        Title, on_delete=models.CASCADE, related_name="tag_applications"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="applications")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title", "tag"], name="tag_application_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} tagged {self.title} “{self.tag}”"

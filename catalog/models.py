@@ -1,0 +1,154 @@
+"""The catalog: titles, their genres and tags, and curated collections (rows)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A free-text label; editorial on a title, or applied by a viewer (activity)."""
+
+    name = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TitleQuerySet(models.QuerySet["Title"]):
+    def available(self) -> "TitleQuerySet":
+        return self.filter(is_available=True)
+
+
+class Title(models.Model):
+    class Kind(models.TextChoices):
+        MOVIE = "movie", "Movie"
+        SERIES = "series", "Series"
+
+    class Maturity(models.TextChoices):
+        UNRATED = "", "Not rated"
+        G = "G", "G"
+        PG = "PG", "PG"
+        PG13 = "PG-13", "PG-13"
+        R = "R", "R"
+        NC17 = "NC-17", "NC-17"
+
+    kind = models.CharField(max_length=8, choices=Kind, default=Kind.MOVIE)
+    title = models.CharField(
+        max_length=255, help_text="Display title, e.g. “The Matrix”."
+    )
+    sort_title = models.CharField(
+        max_length=255, db_index=True, help_text="Lower case, leading article dropped."
+    )
+    alternative_title = models.CharField(
+        max_length=255, blank=True, help_text="Original-language or a.k.a. title."
+    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    end_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Last year of a series, if it has ended."
+    )
+    runtime_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    synopsis = models.TextField(blank=True)
+    maturity_rating = models.CharField(
+        max_length=8, choices=Maturity, default=Maturity.UNRATED, blank=True
+    )
+    genres = models.ManyToManyField(Genre, related_name="titles", blank=True)
+    tags = models.ManyToManyField(
+        Tag, related_name="titles", blank=True, help_text="Editorial tags."
+    )
+    movielens_id = models.PositiveIntegerField(unique=True, null=True, blank=True)
+    imdb_id = models.CharField("IMDb id", max_length=16, blank=True)
+    tmdb_id = models.PositiveIntegerField("TMDb id", null=True, blank=True)
+    is_available = models.BooleanField(
+        default=True, db_index=True, help_text="Off hides the title from every row."
+    )
+    added_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TitleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_title", "year", "id"]
+        indexes = [models.Index(fields=["sort_title", "year"], name="title_sort_year")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0),
+                name="title_runtime_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class CollectionQuerySet(models.QuerySet["Collection"]):
+    def active(self, at=None) -> "CollectionQuerySet":
+        """Collections whose active window contains ``at`` (default: now)."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=at),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=at),
+        )
+
+
+class Collection(models.Model):
+    """A curated row on the home page, kept by curators in the admin."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Place on the home page; lower comes first."
+    )
+    titles = models.ManyToManyField(
+        Title, through="CollectionItem", related_name="collections"
+    )
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+                name="collection_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="items"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "title"], name="collection_item_unique_title"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}: {self.title}"
