@@ -16,7 +16,7 @@ naming the file and line of the first malformed row.
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +49,8 @@ GENRES_100K = [
 _GENRE_ALIASES = {"Children's": "Children"}
 _NO_GENRE = {"(no genres listed)", "unknown", ""}
 _RATING_SET = frozenset(RATING_VALUES)
+# A UTF-8 byte-order mark as it reads when the file is decoded as Latin-1 (ratings).
+_LATIN1_BOM = "\ufeff".encode().decode("latin-1")
 
 
 class MovieLensFormatError(Exception):
@@ -191,7 +193,7 @@ def _csv_rows(
     header = next(reader, None)
     if header is None:
         raise MovieLensFormatError(path, 1, "the file is empty")
-    header = [h.strip().lstrip("\ufeff") for h in header]
+    header = [h.strip().lstrip("\ufeff").removeprefix(_LATIN1_BOM) for h in header]
     missing = [c for c in required if c not in header]
     if missing:
         raise MovieLensFormatError(
@@ -227,21 +229,40 @@ def _split_rows(
 
 
 def read_movies(layout: Layout) -> Iterator[Movie]:
+    first_seen: dict[int, int] = {}
+    for line, movie in _movie_rows(layout):
+        if movie.movie_id in first_seen:
+            raise MovieLensFormatError(
+                layout.movies,
+                line,
+                f"movie id {movie.movie_id} repeats line {first_seen[movie.movie_id]}",
+            )
+        first_seen[movie.movie_id] = line
+        yield movie
+
+
+def _movie_rows(layout: Layout) -> Iterator[tuple[int, Movie]]:
     path = layout.movies
     if layout.kind == "csv":
         rows = _csv_rows(path, ("movieId", "title", "genres"), _text_lines(path))
         for line, (mid, title, genres) in rows:
-            yield Movie(
-                _int(path, line, "movieId", mid),
-                clean_movielens_title(title),
-                _genres(genres.split("|")),
+            yield (
+                line,
+                Movie(
+                    _int(path, line, "movieId", mid),
+                    clean_movielens_title(title),
+                    _genres(genres.split("|")),
+                ),
             )
     elif layout.kind == "dat":
         for line, (mid, title, genres) in _split_rows(path, "::", 3, _text_lines(path)):
-            yield Movie(
-                _int(path, line, "MovieID", mid),
-                clean_movielens_title(title),
-                _genres(genres.split("|")),
+            yield (
+                line,
+                Movie(
+                    _int(path, line, "MovieID", mid),
+                    clean_movielens_title(title),
+                    _genres(genres.split("|")),
+                ),
             )
     else:
         width = 5 + len(GENRES_100K)
@@ -251,11 +272,14 @@ def read_movies(layout: Layout) -> Iterator[Movie]:
                 raise MovieLensFormatError(path, line, "genre flags must be 0 or 1")
             clean = clean_movielens_title(fields[1])
             if clean.year is None and fields[2][-4:].isdigit():
-                clean = CleanTitle(**{**clean.__dict__, "year": int(fields[2][-4:])})
+                clean = replace(clean, year=int(fields[2][-4:]))
             genres = [
                 g for g, flag in zip(GENRES_100K, flags, strict=True) if flag == "1"
             ]
-            yield Movie(_int(path, line, "movie id", fields[0]), clean, _genres(genres))
+            yield (
+                line,
+                Movie(_int(path, line, "movie id", fields[0]), clean, _genres(genres)),
+            )
 
 
 def read_links(layout: Layout) -> Iterator[Link]:

@@ -1,0 +1,117 @@
+"""The landing page and the curators' admin, as a visitor and a curator see them."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from catalog.models import Title
+from tests.factories import GenreFactory, RatingFactory, TitleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def row_titles(response) -> dict[str, list[str]]:
+    return {row.name: [t.title for t in row.titles] for row in response.context["rows"]}
+
+
+def test_landing_lists_available_titles_most_rated_first(client):
+    drama = GenreFactory(name="Drama")
+    heat = TitleFactory(title="Heat", year=1995, genres=[drama])
+    alien = TitleFactory(title="Alien", year=1979, genres=[drama])
+    TitleFactory(title="Withdrawn", year=2020, genres=[drama], is_available=False)
+    RatingFactory.create_batch(3, title=heat, value=5.0)
+    RatingFactory(title=alien, value=3.0)
+
+    response = client.get(reverse("catalog:landing"))
+
+    assert response.status_code == 200
+    rows = row_titles(response)
+    assert rows["Popular on Marquee"] == ["Heat", "Alien"]
+    assert rows["New releases"] == ["Heat", "Alien"]
+    assert rows["Popular in Drama"] == ["Heat", "Alien"]
+    assert "Withdrawn" not in response.content.decode()
+    assert "5.0★ (3)" in response.content.decode()
+
+
+def test_landing_on_an_empty_catalog_says_how_to_load_one(client):
+    response = client.get(reverse("catalog:landing"))
+
+    assert response.status_code == 200
+    assert "The catalog is empty" in response.content.decode()
+
+
+@pytest.mark.parametrize("titles", [1, 50])
+def test_landing_query_count_does_not_grow_with_the_catalog(
+    client, django_assert_num_queries, titles
+):
+    genres = [GenreFactory(name=f"Genre {i}") for i in range(8)]
+    for i in range(titles):
+        RatingFactory(title=TitleFactory(genres=genres[: 1 + i % 8]))
+
+    # popular + new + genre list + one query per genre row shown (at most 6)
+    with django_assert_num_queries(3 + min(titles, 6)):
+        client.get(reverse("catalog:landing"))
+
+
+@pytest.fixture
+def curator(client):
+    user = User.objects.create_superuser(
+        email="curator@example.com", password="pw-curator-1"
+    )
+    client.force_login(user)
+    return user
+
+
+def test_admin_lists_titles_and_searches_by_title(client, curator):
+    TitleFactory(title="The Matrix", year=1999)
+    TitleFactory(title="Heat", year=1995)
+
+    response = client.get(reverse("admin:catalog_title_changelist"), {"q": "matrix"})
+
+    assert response.status_code == 200
+    assert [t.title for t in response.context["cl"].result_list] == ["The Matrix"]
+
+
+def test_admin_turning_availability_off_hides_the_title_from_the_landing(
+    client, curator
+):
+    title = TitleFactory(title="Heat", year=1995)
+    url = reverse("admin:catalog_title_change", args=[title.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "title": "Heat",
+            "kind": "movie",
+            "year": 1995,
+            "added_at_0": "2024-01-01",
+            "added_at_1": "00:00:00",
+            "is_available": "",
+            "tags": [],
+            "Title_genres-TOTAL_FORMS": "0",
+            "Title_genres-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("is_available")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Title.objects.get(pk=title.pk).is_available is False
+    assert "Heat" not in client.get(reverse("catalog:landing")).content.decode()
+
+
+def test_admin_user_page_shows_profiles_inline(client, curator):
+    profile = RatingFactory().profile
+
+    response = client.get(reverse("admin:accounts_user_change", args=[profile.user.pk]))
+
+    assert response.status_code == 200
+    assert profile.name in response.content.decode()
+
+
+def test_anonymous_visitor_cannot_open_the_admin(client):
+    response = client.get(reverse("admin:catalog_title_changelist"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))

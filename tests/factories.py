@@ -1,0 +1,60 @@
+"""factory_boy factories for the foundation models, shared by every app's tests."""
+
+import factory
+from django.contrib.auth.hashers import make_password
+from django.utils.text import slugify
+
+from accounts.models import Profile, User
+from activity.models import Rating
+from catalog.models import Genre, Title
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"viewer{n}@example.com")
+    # An unusable password costs no hashing; tests that log in set one.
+    password = factory.LazyFunction(lambda: make_password(None))
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Viewer {n}")
+
+
+class GenreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Genre
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Genre {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class TitleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Title
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Title {n}")
+    sort_title = factory.LazyAttribute(lambda o: o.title.casefold())
+    year = 2000
+
+    @factory.post_generation
+    def genres(self, create: bool, extracted, **kwargs) -> None:
+        if create and extracted:
+            self.genres.set(extracted)
+
+
+class RatingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rating
+
+    profile = factory.SubFactory(ProfileFactory)
+    title = factory.SubFactory(TitleFactory)
+    value = 4.0
