@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?=
+PORT ?= 8000
 
 .PHONY: run test bench lint format clean
 
@@ -23,7 +24,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_site $(if $(DATA),--data "$(DATA)")
-	$(BIN)/honcho start
+	$(BIN)/honcho start --port $(PORT)
 
 ## test: set up and run the whole test suite
 test: $(VENV)/.installed-dev

@@ -46,6 +46,11 @@ class Title(models.Model):
         R = "R", "R"
         NC17 = "NC-17", "NC-17"
 
+    class Source(models.TextChoices):
+        CURATED = "curated", "Added by a curator"
+        MOVIELENS = "movielens", "Imported from MovieLens"
+        DEMO = "demo", "Demo catalog"
+
     kind = models.CharField(max_length=8, choices=Kind, default=Kind.MOVIE)
     title = models.CharField(
         max_length=255, help_text="Display title, e.g. “The Matrix”."
@@ -72,6 +77,7 @@ class Title(models.Model):
     movielens_id = models.PositiveIntegerField(unique=True, null=True, blank=True)
     imdb_id = models.CharField("IMDb id", max_length=16, blank=True)
     tmdb_id = models.PositiveIntegerField("TMDb id", null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source, default=Source.CURATED)
     is_available = models.BooleanField(
         default=True, db_index=True, help_text="Off hides the title from every row."
     )

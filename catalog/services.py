@@ -1,22 +1,25 @@
-"""Writes to the catalog: the MovieLens import.
+"""Writes to the catalog: the MovieLens import and the demo catalog.
 
 The import runs in one transaction, so a malformed file anywhere leaves the
 database exactly as it was. Rows are upserted on their natural keys, which
 makes a second run of the same files change nothing.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Profile, User
 from activity.models import Rating, TagApplication
+from catalog.demo import GENRES, DemoTitle, DemoViewer, generate_demo_catalog
 from catalog.importers.movielens import (
     Layout,
     Movie,
@@ -28,6 +31,7 @@ from catalog.importers.movielens import (
     read_tags,
 )
 from catalog.models import Genre, Tag, Title
+from catalog.titles import sort_title_for
 
 T = TypeVar("T")
 BATCH_SIZE = 5000
@@ -142,6 +146,7 @@ def _titles(
     return [
         Title(
             movielens_id=m.movie_id,
+            source=Title.Source.MOVIELENS,
             title=m.clean.title,
             sort_title=m.clean.sort_title,
             alternative_title=m.clean.alternative_title,
@@ -300,4 +305,139 @@ def movielens_import(
         ratings_created=after[2] - before[2],
         tag_applications=after[3],
         tag_applications_created=after[3] - before[3],
+    )
+
+
+@dataclass(frozen=True)
+class DemoSeedReport:
+    seed: int
+    titles: int
+    profiles: int
+    ratings: int
+    titles_replaced: int
+    profiles_replaced: int
+
+
+def _demo_catalog_delete() -> tuple[int, int]:
+    """Deletes the demo titles and accounts; returns how many titles and profiles."""
+    title_ids = list(
+        Title.objects.filter(source=Title.Source.DEMO).values_list("pk", flat=True)
+    )
+    users = User.objects.filter(source=User.Source.DEMO)
+    profiles = Profile.objects.filter(user__in=users).count()
+    users.delete()
+    Title.objects.filter(pk__in=title_ids).delete()
+    return len(title_ids), profiles
+
+
+def _demo_titles_create(titles: Sequence[DemoTitle]) -> list[int]:
+    Genre.objects.bulk_create(
+        [Genre(name=n, slug=slugify(n)) for n in GENRES], ignore_conflicts=True
+    )
+    genre_ids = dict(Genre.objects.filter(name__in=GENRES).values_list("name", "id"))
+    rows = Title.objects.bulk_create(
+        [
+            Title(
+                kind=Title.Kind(t.kind),
+                title=t.title,
+                sort_title=sort_title_for(t.title),
+                year=t.year,
+                end_year=t.end_year,
+                runtime_minutes=t.runtime_minutes,
+                synopsis=t.synopsis,
+                maturity_rating=Title.Maturity(t.maturity_rating),
+                added_at=t.added_at,
+                source=Title.Source.DEMO,
+            )
+            for t in titles
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    pairs = list(zip(rows, titles, strict=True))
+    Title.genres.through.objects.bulk_create(
+        [
+            Title.genres.through(title_id=row.pk, genre_id=genre_ids[g])
+            for row, t in pairs
+            for g in t.genres
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return [row.pk for row in rows]
+
+
+def _demo_viewers_create(viewers: Sequence[DemoViewer]) -> list[int]:
+    """One account (no usable password) and one profile per viewer."""
+    colors = list(Profile.AvatarColor)
+    users = User.objects.bulk_create(
+        [
+            User(
+                email=f"demo-{v.number}@demo.invalid",
+                password=make_password(None),
+                source=User.Source.DEMO,
+                date_joined=v.joined_at,
+            )
+            for v in viewers
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    profiles = Profile.objects.bulk_create(
+        [
+            Profile(
+                user=user,
+                name=v.name,
+                avatar_color=colors[(v.number - 1) % len(colors)],
+                created_at=v.joined_at,
+            )
+            for user, v in zip(users, viewers, strict=True)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return [p.pk for p in profiles]
+
+
+def demo_catalog_seed(
+    *, seed: int, titles: int, viewers: int, until: datetime | None = None
+) -> DemoSeedReport:
+    """Replaces the demo catalog with the one ``seed`` generates; all or nothing.
+
+    Re-running replaces rather than upserts: demo data is whatever carries the
+    demo marks, accounts with ``source=demo`` (their profiles and activity go
+    with them) and titles with ``source=demo``. Both are
+    deleted and written afresh in the same transaction, so any number of runs,
+    with one seed or several, leave exactly one demo catalog. Activity that
+    other profiles recorded on demo titles goes with those titles. MovieLens
+    titles, other accounts and the shared genres are left alone.
+
+    The history ends at ``until``, by default the start of the current UTC
+    day, so the same seed writes the same rows all day long.
+    """
+    if until is None:
+        until = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    catalog = generate_demo_catalog(
+        seed=seed, titles=titles, viewers=viewers, until=until
+    )
+    with transaction.atomic():
+        titles_replaced, profiles_replaced = _demo_catalog_delete()
+        title_ids = _demo_titles_create(catalog.titles)
+        profile_ids = _demo_viewers_create(catalog.viewers)
+        Rating.objects.bulk_create(
+            [
+                Rating(
+                    profile_id=profile_ids[r.viewer],
+                    title_id=title_ids[r.title],
+                    value=r.value,
+                    created_at=r.rated_at,
+                    updated_at=r.rated_at,
+                )
+                for r in catalog.ratings
+            ],
+            batch_size=BATCH_SIZE,
+        )
+    return DemoSeedReport(
+        seed=seed,
+        titles=len(title_ids),
+        profiles=len(profile_ids),
+        ratings=len(catalog.ratings),
+        titles_replaced=titles_replaced,
+        profiles_replaced=profiles_replaced,
     )
