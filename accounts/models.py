@@ -82,6 +82,12 @@ class Profile(models.Model):
     avatar_color = models.CharField(
         max_length=7, choices=AvatarColor, default=AvatarColor.BLUE
     )
+    allow_training = models.BooleanField(
+        "use my activity to improve recommendations for others",
+        default=True,
+        help_text="Off keeps this profile out of every training set; its own rows "
+        "still use its signals.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

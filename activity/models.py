@@ -109,6 +109,7 @@ class Feedback(models.Model):
         NOT_INTERESTED = "not_interested", "Not interested"
         THUMBS_UP = "thumbs_up", "Thumbs up"
         THUMBS_DOWN = "thumbs_down", "Thumbs down"
+        PICK = "pick", "Picked at onboarding"
 
     profile = models.ForeignKey(
         Profile, on_delete=models.CASCADE, related_name="feedback"

@@ -8,6 +8,7 @@ forgets one fails at start-up instead of running insecurely.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +96,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    # The test database is a file, not memory, so that a Celery worker started
+    # by the tests (another process) can open it.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(VAR_DIR / "test_marquee.sqlite3")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -167,6 +173,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # Fanout bindings (remote control, ping, inspect); Kombu's default is
+        # "control" relative to the current directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 _results_dir = VAR_DIR / "celery" / "results"
 CELERY_RESULT_BACKEND = env.str(
@@ -181,7 +190,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"recommendations.tasks.*train*": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -197,4 +205,47 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Recommender: the rating algorithm (svd, svdpp, nmf, baseline) and its
+# Surprise parameters, the ranking model, candidates and promotion gate.
+# The SVD parameters were chosen with `manage.py evaluate` on ml-latest-small.
+RECOMMENDER = {
+    "ALGORITHM": env.str("RECOMMENDER_ALGORITHM", default="svd"),
+    "PARAMS": env.json(
+        "RECOMMENDER_PARAMS",
+        default={
+            "n_factors": 100,
+            "n_epochs": 40,
+            "lr_all": 0.005,
+            "reg_all": 0.08,
+            "random_state": 0,
+        },
+    ),
+    "EASE_LAMBDA": env.float("RECOMMENDER_EASE_LAMBDA", default=250.0),
+    "MIN_PROFILES": 3,
+    "MAX_ITEMS": env.int("RECOMMENDER_MAX_ITEMS", default=6000),
+    "BLEND": 0.1,
+    "FOLD_IN_REG": 1.0,
+    "CANDIDATES": 300,
+    "SHARD_SIZE": env.int("RECOMMENDER_SHARD_SIZE", default=500),
+    # A candidate whose NDCG@10 falls, or RMSE rises, by more than this
+    # fraction against the active version is refused promotion.
+    "PROMOTION_TOLERANCE": env.float("RECOMMENDER_PROMOTION_TOLERANCE", default=0.02),
+    "RETRAIN_AFTER_SIGNALS": env.int("RECOMMENDER_RETRAIN_AFTER_SIGNALS", default=1000),
+    "TRAINING_TIMEOUT_MINUTES": 120,
+    "ARTIFACT_DIR": Path(
+        env.str("RECOMMENDER_ARTIFACT_DIR", default=str(VAR_DIR / "models"))
+    ),
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "nightly-retrain": {
+        "task": "recommendations.tasks.train_model",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "retrain-when-enough-new-signals": {
+        "task": "recommendations.tasks.retrain_if_needed",
+        "schedule": 15 * 60,
+    },
 }

@@ -23,6 +23,8 @@ IMPLICIT_VALUES = {
     "abandoned": 2.0,  # stopped before half way
 }
 _IMPLICIT_PRECEDENCE = ("not_interested", "thumbs_down", "thumbs_up", "pick")
+#: Signals that say "no" outright; they push similar titles down in ranking.
+NEGATIVE_SIGNALS = frozenset({"not_interested", "thumbs_down"})
 
 
 def viewing_signal(progress: float, completed: bool) -> str:
@@ -48,17 +50,26 @@ class Interactions:
     items: np.ndarray  # int64 title ids
     values: np.ndarray  # float64, 0.5..5.0
     times: np.ndarray  # int64 unix seconds
+    #: True where the row is an explicit "no" (not interested, thumbs down),
+    #: as opposed to a low rating, which still says the title was watched.
+    negative: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.users)
         if not (len(self.items) == len(self.values) == len(self.times) == n):
+            raise ValueError("Interactions arrays must have the same length.")
+        if self.negative is None:
+            object.__setattr__(self, "negative", np.zeros(n, dtype=bool))
+        elif len(self.negative) != n:
             raise ValueError("Interactions arrays must have the same length.")
 
     def __len__(self) -> int:
         return len(self.users)
 
     @classmethod
-    def from_lists(cls, users, items, values, times=None) -> "Interactions":
+    def from_lists(
+        cls, users, items, values, times=None, negative=None
+    ) -> "Interactions":
         users = np.asarray(users, dtype=np.int64)
         return cls(
             users=users,
@@ -69,11 +80,16 @@ class Interactions:
                 if times is None
                 else np.asarray(times, dtype=np.int64)
             ),
+            negative=None if negative is None else np.asarray(negative, dtype=bool),
         )
 
     def subset(self, mask: np.ndarray) -> "Interactions":
         return Interactions(
-            self.users[mask], self.items[mask], self.values[mask], self.times[mask]
+            self.users[mask],
+            self.items[mask],
+            self.values[mask],
+            self.times[mask],
+            self.negative[mask],
         )
 
     def without(self, users=(), items=()) -> "Interactions":

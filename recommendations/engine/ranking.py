@@ -1,0 +1,88 @@
+"""The ranking model: EASE (Steck, "Embarrassingly Shallow Autoencoders", 2019).
+
+A rating model predicts *how much* a profile will like a title but ranks
+badly: on ml-latest-small (stratified 25 % split) Surprise SVD's own ranking
+scores NDCG@10 of about 0.07, popularity 0.20, EASE 0.38. So rows are ranked by
+EASE, an item-item model learnt in closed form from who engaged with what,
+lightly blended with the predicted rating (see ``recommender``).
+
+EASE needs the inverse of an items × items Gram matrix; titles seen by fewer
+than ``min_profiles`` profiles are left out (they carry little signal and the
+cost grows with the cube of the item count), and at most ``max_items`` of the
+most engaged-with titles are kept.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from recommendations.engine.dataset import Interactions
+
+#: Weight of an explicit "no" (not interested, thumbs down) in the engagement
+#: matrix: it pushes similar titles down. Any rating, even a low one, counts as
+#: engagement (+1): on ml-latest-small treating 0.5–1.5★ ratings as negative
+#: lowered NDCG@10 from 0.389 to 0.383.
+NEGATIVE_WEIGHT = -0.5
+
+
+@dataclass(frozen=True)
+class RankingModel:
+    item_ids: np.ndarray  # sorted title ids the model can rank
+    B: np.ndarray  # (n, n) float32 item-item weights, zero diagonal
+
+    def neighbours(self, count: int = 20) -> tuple[np.ndarray, np.ndarray]:
+        """Per title, the titles its presence lifts most, best first."""
+        count = min(count, max(len(self.item_ids) - 1, 0))
+        if count == 0:
+            return np.zeros((len(self.item_ids), 0), np.int32), np.zeros(
+                (len(self.item_ids), 0)
+            )
+        top = np.argpartition(-self.B, count - 1, axis=1)[:, :count]
+        weights = np.take_along_axis(self.B, top, axis=1)
+        order = np.argsort(-weights, axis=1)
+        return (
+            np.take_along_axis(top, order, axis=1).astype(np.int32),
+            np.take_along_axis(weights, order, axis=1),
+        )
+
+
+def engagement_matrix(
+    users: np.ndarray, items: np.ndarray, negative: np.ndarray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
+    """Profiles × titles: 1 for engagement, a negative weight for a clear "no"."""
+    weights = np.where(negative, NEGATIVE_WEIGHT, 1.0)
+    return sparse.csr_matrix((weights, (users, items)), shape=shape, dtype=np.float64)
+
+
+def fit_ease(
+    inter: Interactions,
+    *,
+    lam: float = 250.0,
+    min_profiles: int = 3,
+    max_items: int = 6000,
+) -> RankingModel:
+    positive = ~inter.negative
+    item_ids, counts = np.unique(inter.items[positive], return_counts=True)
+    keep = counts >= min_profiles
+    if keep.sum() > max_items:
+        cutoff = np.sort(counts[keep])[-max_items]
+        keep &= counts >= cutoff
+        keep[np.flatnonzero(keep)[max_items:]] = False
+    item_ids = item_ids[keep]
+    if len(item_ids) == 0:
+        return RankingModel(item_ids=item_ids, B=np.zeros((0, 0), np.float32))
+    rows = np.searchsorted(item_ids, inter.items)
+    inside = (rows < len(item_ids)) & (
+        item_ids[np.minimum(rows, len(item_ids) - 1)] == inter.items
+    )
+    user_ids, users = np.unique(inter.users[inside], return_inverse=True)
+    X = engagement_matrix(
+        users, rows[inside], inter.negative[inside], (len(user_ids), len(item_ids))
+    )
+    gram = (X.T @ X).toarray()
+    gram[np.diag_indices_from(gram)] += lam
+    P = np.linalg.inv(gram)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    return RankingModel(item_ids=item_ids, B=B.astype(np.float32))

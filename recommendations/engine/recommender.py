@@ -1,0 +1,167 @@
+"""Serving: from a profile's signals to its ranked candidates.
+
+A :class:`Recommender` pairs the rating model (the match score shown to the
+viewer) with the ranking model (the order of rows). The row order is
+
+    z(EASE score) + blend * z(predicted rating)
+
+with both standardised per profile over the rankable titles; ``blend`` was
+chosen by measurement on ml-latest-small (``manage.py evaluate``): 0.1 lifts
+NDCG@10 slightly over EASE alone, larger weights lower it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommendations.engine.ranking import RankingModel, engagement_matrix
+from recommendations.engine.rating import RatingModel, index_of
+
+
+@dataclass(frozen=True)
+class History:
+    """One profile's signals in title ids, with values on the rating scale."""
+
+    profile_id: int
+    items: np.ndarray
+    values: np.ndarray
+    hidden: np.ndarray  # title ids never to recommend (not interested, hidden)
+    negative: np.ndarray | None = None  # explicit "no" rows, aligned with items
+    use_trained_vector: bool = True  # False when signals changed since training
+
+
+@dataclass(frozen=True)
+class Candidates:
+    profile_id: int
+    title_ids: np.ndarray  # best first
+    scores: np.ndarray  # ranking score
+    predicted: np.ndarray  # predicted rating, clipped to the scale
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.where(std > 0, std, 1.0)
+
+
+@dataclass(frozen=True)
+class Recommender:
+    rating: RatingModel
+    ranking: RankingModel
+    blend: float = 0.1
+
+    @property
+    def _rating_rows(self) -> np.ndarray:
+        """For each rankable title, its row in the rating model (-1 if unknown)."""
+        return index_of(self.rating.item_ids, self.ranking.item_ids)
+
+    def predicted_ratings(self, histories: list[History]) -> np.ndarray:
+        """Profiles × rankable titles: trained vectors where valid, else fold-in."""
+        rows = self._rating_rows
+        known = rows >= 0
+        out = np.full((len(histories), len(rows)), self.rating.global_mean)
+        user_rows = self.rating.user_index(np.array([h.profile_id for h in histories]))
+        trained = [
+            n
+            for n, h in enumerate(histories)
+            if h.use_trained_vector and user_rows[n] >= 0
+        ]
+        if trained:
+            out[np.ix_(trained, np.flatnonzero(known))] = self.rating.scores(
+                user_rows[trained], rows[known]
+            )
+        for n, h in enumerate(histories):
+            if n in set(trained):
+                continue
+            item_rows = self.rating.item_index(h.items)
+            seen = item_rows >= 0
+            bu, p = self.rating.fold_in(item_rows[seen], h.values[seen])
+            out[n, known] = self.rating.scores_for_vector(bu, p, rows[known])
+        return out
+
+    def candidates(
+        self, histories: list[History], count: int = 300
+    ) -> list[Candidates]:
+        if not histories:
+            return []
+        n_items = len(self.ranking.item_ids)
+        users, items, negative = [], [], []
+        for n, h in enumerate(histories):
+            cols = index_of(self.ranking.item_ids, h.items)
+            ok = cols >= 0
+            users.append(np.full(ok.sum(), n))
+            items.append(cols[ok])
+            no = np.zeros(len(h.items), bool) if h.negative is None else h.negative
+            negative.append(no[ok])
+        X = engagement_matrix(
+            np.concatenate(users),
+            np.concatenate(items),
+            np.concatenate(negative),
+            (len(histories), n_items),
+        )
+        rank_scores = np.asarray(X @ self.ranking.B, dtype=np.float64)
+        predicted = self.predicted_ratings(histories)
+        final = _standardise(rank_scores) + self.blend * _standardise(predicted)
+        for n, h in enumerate(histories):
+            blocked = index_of(
+                self.ranking.item_ids, np.concatenate([h.items, h.hidden])
+            )
+            final[n, blocked[blocked >= 0]] = -np.inf
+        k = min(count, n_items)
+        results = []
+        top = (
+            np.argpartition(-final, k - 1, axis=1)[:, :k]
+            if k
+            else np.zeros((len(histories), 0), int)
+        )
+        for n, h in enumerate(histories):
+            cols = top[n][np.argsort(-final[n, top[n]], kind="stable")]
+            cols = cols[np.isfinite(final[n, cols])]
+            results.append(
+                Candidates(
+                    profile_id=h.profile_id,
+                    title_ids=self.ranking.item_ids[cols],
+                    scores=final[n, cols],
+                    predicted=np.clip(predicted[n, cols], 0.5, 5.0),
+                )
+            )
+        return results
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        r = self.rating
+        neighbour_rows, neighbour_weights = self.ranking.neighbours()
+        return {
+            "algorithm": np.array(r.algorithm),
+            "global_mean": np.array(r.global_mean),
+            "biased": np.array(r.biased),
+            "fold_in_reg": np.array(r.fold_in_reg),
+            "user_ids": r.user_ids,
+            "item_ids": r.item_ids,
+            "bu": r.bu,
+            "bi": r.bi,
+            "P": r.P,
+            "Q": r.Q,
+            "rank_item_ids": self.ranking.item_ids,
+            "B": self.ranking.B,
+            "blend": np.array(self.blend),
+            "neighbours": self.ranking.item_ids[neighbour_rows]
+            if neighbour_rows.size
+            else neighbour_rows,
+            "neighbour_weights": neighbour_weights,
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> "Recommender":
+        rating = RatingModel(
+            algorithm=str(a["algorithm"]),
+            global_mean=float(a["global_mean"]),
+            user_ids=a["user_ids"],
+            item_ids=a["item_ids"],
+            bu=a["bu"],
+            bi=a["bi"],
+            P=a["P"],
+            Q=a["Q"],
+            biased=bool(a["biased"]),
+            fold_in_reg=float(a["fold_in_reg"]),
+        )
+        return cls(rating, RankingModel(a["rank_item_ids"], a["B"]), float(a["blend"]))

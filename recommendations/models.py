@@ -1,0 +1,83 @@
+"""Model versions (the registry) and each profile's stored candidates."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Profile
+
+
+class ModelVersion(models.Model):
+    """One training run and its artifact; exactly one may be active."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed"
+        RETIRED = "retired", "Retired"
+
+    algorithm = models.CharField(max_length=32)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.TRAINING)
+    artifact = models.CharField(
+        max_length=500, blank=True, help_text="Path of the .npz file."
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    data_counts = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_model"
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="training"),
+                name="one_training_at_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.algorithm} ({self.get_status_display()})"
+
+    @property
+    def ndcg(self) -> float | None:
+        return self.metrics.get("ranking", {}).get("ndcg@10")
+
+    @property
+    def rmse(self) -> float | None:
+        return self.metrics.get("rating", {}).get("rmse")
+
+
+class ProfileCandidates(models.Model):
+    """A profile's ranked candidate titles, replaced whole on every refresh.
+
+    One row per profile (not one per title) keeps a refresh to a single
+    upsert and a page's read to a single row.
+    """
+
+    profile = models.OneToOneField(
+        Profile, on_delete=models.CASCADE, related_name="candidates"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    title_ids = models.JSONField(default=list)
+    scores = models.JSONField(default=list)
+    predicted = models.JSONField(default=list, help_text="Predicted rating per title.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "profile candidates"
+
+    def __str__(self) -> str:
+        return f"Candidates for {self.profile}"

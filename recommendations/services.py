@@ -1,0 +1,406 @@
+"""Between the ORM and the engine: datasets, training, publishing, candidates.
+
+This is the only module that turns database rows into engine arrays and back.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Profile
+from activity.models import Feedback, Rating, ViewingEvent
+from catalog.models import Title
+from recommendations.engine import artifact
+from recommendations.engine.dataset import (
+    NEGATIVE_SIGNALS,
+    Interactions,
+    implicit_value,
+    viewing_signal,
+)
+from recommendations.engine.experiment import TrainingConfig, evaluate, fit_recommender
+from recommendations.engine.recommender import Candidates, History, Recommender
+from recommendations.engine.splits import split_by_time
+from recommendations.models import ModelVersion, ProfileCandidates
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingInProgress(Exception):
+    pass
+
+
+class PromotionRefused(Exception):
+    pass
+
+
+def training_config(
+    algorithm: str | None = None, params: dict | None = None
+) -> TrainingConfig:
+    conf = settings.RECOMMENDER
+    algorithm = algorithm or conf["ALGORITHM"]
+    if params is None:
+        params = conf["PARAMS"] if algorithm == conf["ALGORITHM"] else {}
+    return TrainingConfig(
+        algorithm=algorithm,
+        params=dict(params),
+        ease_lambda=conf["EASE_LAMBDA"],
+        min_profiles=conf["MIN_PROFILES"],
+        max_items=conf["MAX_ITEMS"],
+        blend=conf["BLEND"],
+        fold_in_reg=conf["FOLD_IN_REG"],
+    )
+
+
+# --- signals -> arrays ---------------------------------------------------------
+
+
+def _signal_rows(profiles: Q) -> tuple[dict, dict]:
+    """Ratings and implicit signals of the matching profiles on available titles.
+
+    Returns ``{(profile, title): (value, time)}`` for ratings and
+    ``{(profile, title): (set of signal names, time)}`` for the rest.
+    """
+    available = Q(title__is_available=True)
+    ratings = {
+        (p, t): (v, at.timestamp())
+        for p, t, v, at in Rating.objects.filter(profiles, available).values_list(
+            "profile_id", "title_id", "value", "updated_at"
+        )
+    }
+    implicit: dict[tuple[int, int], tuple[set[str], float]] = {}
+
+    def add(key, name, at) -> None:
+        names, latest = implicit.setdefault(key, (set(), 0.0))
+        names.add(name)
+        implicit[key] = (names, max(latest, at.timestamp()))
+
+    for p, t, progress, completed, at in ViewingEvent.objects.filter(
+        profiles, available
+    ).values_list("profile_id", "title_id", "progress", "completed", "updated_at"):
+        add((p, t), viewing_signal(progress, completed), at)
+    for p, t, kind, at in Feedback.objects.filter(profiles, available).values_list(
+        "profile_id", "title_id", "kind", "created_at"
+    ):
+        add((p, t), kind, at)
+    return ratings, implicit
+
+
+def _to_interactions(ratings: dict, implicit: dict) -> Interactions:
+    users, items, values, times, negative = [], [], [], [], []
+    for (p, t), (value, at) in ratings.items():
+        users.append(p), items.append(t), values.append(value), times.append(at)
+        negative.append(False)
+    for (p, t), (names, at) in implicit.items():
+        value = implicit_value(names)
+        if (p, t) in ratings or value is None:
+            continue
+        users.append(p), items.append(t), values.append(value), times.append(at)
+        negative.append(bool(names & NEGATIVE_SIGNALS))
+    return Interactions.from_lists(users, items, values, times, negative)
+
+
+def training_dataset() -> Interactions:
+    """Everything training may learn from: opted-out profiles and unavailable titles left out."""
+    return _to_interactions(*_signal_rows(Q(profile__allow_training=True)))
+
+
+def profile_histories(profile_ids: list[int]) -> list[History]:
+    """Each profile's own signals (training opt-out does not matter here)."""
+    ratings, implicit = _signal_rows(Q(profile_id__in=profile_ids))
+    inter = _to_interactions(ratings, implicit)
+    hidden_by: dict[int, list[int]] = {}
+    for (p, t), (names, _) in implicit.items():
+        if "not_interested" in names:
+            hidden_by.setdefault(p, []).append(t)
+    unavailable = list(
+        Title.objects.filter(is_available=False).values_list("id", flat=True)
+    )
+    out = []
+    for pid in profile_ids:
+        mine = inter.users == pid
+        out.append(
+            History(
+                profile_id=pid,
+                items=inter.items[mine],
+                values=inter.values[mine],
+                negative=inter.negative[mine],
+                hidden=np.array(hidden_by.get(pid, []) + unavailable, dtype=np.int64),
+            )
+        )
+    return out
+
+
+def genre_features() -> dict[int, np.ndarray]:
+    """Title id -> one-hot genres, for intra-list diversity."""
+    through = Title.genres.through.objects.values_list("title_id", "genre_id")
+    pairs = list(through)
+    genre_ids = sorted({g for _, g in pairs})
+    column = {g: n for n, g in enumerate(genre_ids)}
+    out: dict[int, np.ndarray] = {}
+    for t, g in pairs:
+        out.setdefault(t, np.zeros(len(genre_ids)))[column[g]] = 1.0
+    return out
+
+
+# --- the registry ------------------------------------------------------------------
+
+
+_cache_lock = threading.Lock()
+_loaded: dict[tuple[int, str], Recommender] = {}
+
+
+def active_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
+def recommender_for(version: ModelVersion) -> Recommender:
+    """The version's model, loaded once per process; the checksum is verified on load."""
+    key = (version.pk, version.sha256)
+    with _cache_lock:
+        if key not in _loaded:
+            arrays = artifact.load(Path(version.artifact), version.sha256)
+            _loaded.clear()
+            _loaded[key] = Recommender.from_arrays(arrays)
+        return _loaded[key]
+
+
+def _expire_stale_trainings() -> None:
+    limit = timezone.now() - timedelta(
+        minutes=settings.RECOMMENDER["TRAINING_TIMEOUT_MINUTES"]
+    )
+    ModelVersion.objects.filter(
+        status=ModelVersion.Status.TRAINING, created_at__lt=limit
+    ).update(
+        status=ModelVersion.Status.FAILED, error="Training did not finish in time."
+    )
+
+
+def model_train(
+    *, algorithm: str | None = None, params: dict | None = None, force: bool = False
+) -> ModelVersion:
+    """Trains, evaluates, publishes and (if it passes the gate) activates a model.
+
+    Only one training runs at a time (a database constraint on the status). A
+    failure marks the version failed, removes its file and leaves the active
+    version serving.
+    """
+    _expire_stale_trainings()
+    config = training_config(algorithm, params)
+    try:
+        version = ModelVersion.objects.create(
+            algorithm=config.algorithm, parameters=config.as_dict()
+        )
+    except IntegrityError:
+        raise TrainingInProgress(
+            "Another training is running; try again when it ends."
+        ) from None
+    path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
+    try:
+        version = _train_and_publish(version, config, path)
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=ModelVersion.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
+        )
+        raise
+    try:
+        model_promote(version=version, force=force)
+    except PromotionRefused as exc:
+        logger.warning("Model %s not promoted: %s", version.pk, exc)
+        ModelVersion.objects.filter(pk=version.pk).update(error=str(exc))
+    version.refresh_from_db()
+    return version
+
+
+def _train_and_publish(
+    version: ModelVersion, config: TrainingConfig, path: Path
+) -> ModelVersion:
+    clock = timezone.now
+    started = clock()
+    inter = training_dataset()
+    built = clock()
+    train, test = split_by_time(inter)
+    metrics = evaluate(train, test, config, item_features=genre_features())
+    evaluated = clock()
+    model, fit_timings = fit_recommender(inter, config)
+    fitted = clock()
+    version.sha256 = artifact.save(path, model.to_arrays())
+    published = clock()
+    version.artifact = str(path)
+    version.status = ModelVersion.Status.READY
+    version.data_counts = {
+        "rows": len(inter),
+        "profiles": len(np.unique(inter.users)),
+        "titles": len(np.unique(inter.items)),
+        "rankable_titles": len(model.ranking.item_ids),
+    }
+    version.metrics = {k: metrics[k] for k in ("rating", "ranking", "popularity")}
+    version.metrics["split"] = "time, last 20% of each profile"
+    version.timings = {
+        "dataset_s": (built - started).total_seconds(),
+        "evaluate_s": (evaluated - built).total_seconds(),
+        "fit_s": (fitted - evaluated).total_seconds(),
+        "publish_s": (published - fitted).total_seconds(),
+        **{k: round(v, 3) for k, v in fit_timings.items()},
+    }
+    version.finished_at = published
+    version.save()
+    return version
+
+
+def _gate(candidate: ModelVersion, active: ModelVersion) -> None:
+    tol = settings.RECOMMENDER["PROMOTION_TOLERANCE"]
+    if (
+        active.ndcg is not None
+        and candidate.ndcg is not None
+        and candidate.ndcg < active.ndcg * (1 - tol)
+    ):
+        raise PromotionRefused(
+            f"NDCG@10 {candidate.ndcg:.4f} regresses from {active.ndcg:.4f} "
+            f"(tolerance {tol:.0%}); use force to promote anyway."
+        )
+    if (
+        active.rmse is not None
+        and candidate.rmse is not None
+        and candidate.rmse > active.rmse * (1 + tol)
+    ):
+        raise PromotionRefused(
+            f"RMSE {candidate.rmse:.4f} regresses from {active.rmse:.4f} "
+            f"(tolerance {tol:.0%}); use force to promote anyway."
+        )
+
+
+@transaction.atomic
+def model_promote(*, version: ModelVersion, force: bool = False) -> ModelVersion:
+    """Makes ``version`` the active model, atomically; refreshes every profile after."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status not in (ModelVersion.Status.READY, ModelVersion.Status.RETIRED):
+        raise PromotionRefused(f"Version {version.pk} is {version.status}, not ready.")
+    if (
+        not Path(version.artifact).is_file()
+        or artifact.sha256_of(Path(version.artifact)) != version.sha256
+    ):
+        raise PromotionRefused(
+            f"Version {version.pk}'s artifact is missing or corrupted."
+        )
+    active = (
+        ModelVersion.objects.select_for_update()
+        .filter(status=ModelVersion.Status.ACTIVE)
+        .first()
+    )
+    if active and not force:
+        _gate(version, active)
+    if active:
+        active.status = ModelVersion.Status.RETIRED
+        active.save(update_fields=["status"])
+    version.status = ModelVersion.Status.ACTIVE
+    version.activated_at = timezone.now()
+    version.error = ""
+    version.save(update_fields=["status", "activated_at", "error"])
+    from recommendations import tasks
+
+    transaction.on_commit(
+        lambda: tasks.enqueue(tasks.refresh_all_candidates, version.pk)
+    )
+    return version
+
+
+def model_rollback(*, to: ModelVersion | None = None) -> ModelVersion:
+    """Re-activates ``to`` (default: the most recently retired version), no gate."""
+    if to is None:
+        to = (
+            ModelVersion.objects.filter(status=ModelVersion.Status.RETIRED)
+            .order_by("-activated_at", "-id")
+            .first()
+        )
+        if to is None:
+            raise PromotionRefused("There is no earlier version to roll back to.")
+    return model_promote(version=to, force=True)
+
+
+# --- candidates --------------------------------------------------------------------
+
+
+def _store(version: ModelVersion | None, results: list[Candidates]) -> None:
+    now = timezone.now()
+    ProfileCandidates.objects.bulk_create(
+        [
+            ProfileCandidates(
+                profile_id=c.profile_id,
+                model_version=version,
+                title_ids=c.title_ids.tolist(),
+                scores=np.round(c.scores, 4).tolist(),
+                predicted=np.round(c.predicted, 3).tolist(),
+                updated_at=now,
+            )
+            for c in results
+        ],
+        update_conflicts=True,
+        unique_fields=["profile"],
+        update_fields=[
+            "model_version",
+            "title_ids",
+            "scores",
+            "predicted",
+            "updated_at",
+        ],
+    )
+
+
+def candidates_score_profiles(*, version: ModelVersion, profile_ids: list[int]) -> int:
+    """Scores and stores candidates for a shard of profiles with ``version``."""
+    model = recommender_for(version)
+    results = model.candidates(
+        profile_histories(profile_ids), count=settings.RECOMMENDER["CANDIDATES"]
+    )
+    _store(version, results)
+    return len(results)
+
+
+def candidate_shards(shard_size: int | None = None) -> list[list[int]]:
+    size = shard_size or settings.RECOMMENDER["SHARD_SIZE"]
+    ids = list(Profile.objects.order_by("id").values_list("id", flat=True))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def profile_refresh(*, profile_id: int) -> bool:
+    """Folds the profile's latest signals into its vector and re-stores its candidates.
+
+    Returns False when there is no active model (the profile then gets the
+    non-personalized rows).
+    """
+    version = active_version()
+    if version is None:
+        return False
+    model = recommender_for(version)
+    (history,) = profile_histories([profile_id])
+    history = History(**{**history.__dict__, "use_trained_vector": False})
+    _store(
+        version, model.candidates([history], count=settings.RECOMMENDER["CANDIDATES"])
+    )
+    return True
+
+
+def signals_since_last_training() -> int:
+    last = ModelVersion.objects.exclude(status=ModelVersion.Status.FAILED).first()
+    since = last.created_at if last else None
+    total = 0
+    for model, field in (
+        (Rating, "updated_at"),
+        (Feedback, "created_at"),
+        (ViewingEvent, "updated_at"),
+    ):
+        qs = model.objects.all()
+        if since:
+            qs = qs.filter(**{f"{field}__gt": since})
+        total += qs.count()
+    return total
