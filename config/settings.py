@@ -225,7 +225,10 @@ RECOMMENDER = {
     "EASE_LAMBDA": env.float("RECOMMENDER_EASE_LAMBDA", default=250.0),
     "MIN_PROFILES": 3,
     "MAX_ITEMS": env.int("RECOMMENDER_MAX_ITEMS", default=6000),
-    "BLEND": 0.1,
+    # Weight of the predicted rating in the row order (EASE carries the rest);
+    # on ml-latest-small 0.0 ranks best on both splits (NDCG@10 0.3895 vs
+    # 0.3884 at 0.1, random split; 0.1393 vs 0.1389, time split).
+    "BLEND": env.float("RECOMMENDER_BLEND", default=0.0),
     "FOLD_IN_REG": 1.0,
     "CANDIDATES": 300,
     "SHARD_SIZE": env.int("RECOMMENDER_SHARD_SIZE", default=500),

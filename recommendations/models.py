@@ -81,3 +81,21 @@ class ProfileCandidates(models.Model):
 
     def __str__(self) -> str:
         return f"Candidates for {self.profile}"
+
+
+class TuningRun(models.Model):
+    """The winner of a ``manage.py tune`` search; ``train --tuned`` uses the latest."""
+
+    algorithm = models.CharField(max_length=32)
+    best_params = models.JSONField()
+    best_rmse = models.FloatField()
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.algorithm} RMSE {self.best_rmse:.4f} ({self.created_at:%Y-%m-%d})"
+        )

@@ -27,7 +27,7 @@ from recommendations.engine.dataset import (
 from recommendations.engine.experiment import TrainingConfig, evaluate, fit_recommender
 from recommendations.engine.recommender import Candidates, History, Recommender
 from recommendations.engine.splits import split_by_time
-from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
 
 logger = logging.getLogger(__name__)
 
@@ -404,3 +404,40 @@ def signals_since_last_training() -> int:
             qs = qs.filter(**{f"{field}__gt": since})
         total += qs.count()
     return total
+
+
+def movielens_interactions(folder: Path) -> tuple[Interactions, dict[int, np.ndarray]]:
+    """Ratings and genre features straight from MovieLens files, for offline evaluation."""
+    from catalog.importers.movielens import detect_layout, read_movies, read_ratings
+
+    layout = detect_layout(folder)
+    users, items, values, times = [], [], [], []
+    for row in read_ratings(layout):
+        users.append(row.user_id), items.append(row.movie_id)
+        values.append(row.value), times.append(int(row.at.timestamp()))
+    movies = list(read_movies(layout))
+    genres = sorted({g for m in movies for g in m.genres})
+    column = {g: n for n, g in enumerate(genres)}
+    features = {}
+    for m in movies:
+        vector = np.zeros(len(genres))
+        vector[[column[g] for g in m.genres]] = 1.0
+        features[m.movie_id] = vector
+    return Interactions.from_lists(users, items, values, times), features
+
+
+def tuning_run(*, algorithm: str, seconds: float) -> TuningRun:
+    from recommendations.engine.tuning import tune
+
+    result = tune(training_dataset(), algorithm=algorithm, seconds=seconds)
+    return TuningRun.objects.create(
+        algorithm=algorithm,
+        best_params=result["best_params"],
+        best_rmse=result["best_rmse"],
+        details=result,
+    )
+
+
+def tuned_params(algorithm: str) -> dict | None:
+    run = TuningRun.objects.filter(algorithm=algorithm).first()
+    return run.best_params if run else None

@@ -49,14 +49,19 @@ def train_model(algorithm: str | None = None, force: bool = False) -> int | None
 def retrain_if_needed() -> int | None:
     from django.conf import settings
 
-    if services.signals_since_last_training() < settings.RECOMMENDER["RETRAIN_AFTER_SIGNALS"]:
+    if (
+        services.signals_since_last_training()
+        < settings.RECOMMENDER["RETRAIN_AFTER_SIGNALS"]
+    ):
         return None
     return train_model.run()
 
 
 @shared_task(queue="training", **_RETRY)
 def score_candidates(version_id: int, profile_ids: list[int]) -> int:
-    version = ModelVersion.objects.filter(pk=version_id, status=ModelVersion.Status.ACTIVE).first()
+    version = ModelVersion.objects.filter(
+        pk=version_id, status=ModelVersion.Status.ACTIVE
+    ).first()
     if version is None:
         logger.info("Version %s is no longer active; shard skipped.", version_id)
         return 0
@@ -66,7 +71,9 @@ def score_candidates(version_id: int, profile_ids: list[int]) -> int:
 @shared_task(queue="training", **_RETRY)
 def refresh_all_candidates(version_id: int) -> None:
     """Fans the profiles out in shards, so more workers finish sooner."""
-    group(score_candidates.s(version_id, shard) for shard in services.candidate_shards()).delay()
+    group(
+        score_candidates.s(version_id, shard) for shard in services.candidate_shards()
+    ).delay()
 
 
 @shared_task(**_RETRY)

@@ -22,6 +22,7 @@ class ArtifactError(Exception):
 def save(path: Path, arrays: dict[str, np.ndarray]) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **arrays)

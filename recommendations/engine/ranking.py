@@ -38,8 +38,10 @@ class RankingModel:
             return np.zeros((len(self.item_ids), 0), np.int32), np.zeros(
                 (len(self.item_ids), 0)
             )
-        top = np.argpartition(-self.B, count - 1, axis=1)[:, :count]
-        weights = np.take_along_axis(self.B, top, axis=1)
+        others = self.B.astype(np.float64)
+        np.fill_diagonal(others, -np.inf)
+        top = np.argpartition(-others, count - 1, axis=1)[:, :count]
+        weights = np.take_along_axis(others, top, axis=1)
         order = np.argsort(-weights, axis=1)
         return (
             np.take_along_axis(top, order, axis=1).astype(np.int32),
@@ -66,9 +68,11 @@ def fit_ease(
     item_ids, counts = np.unique(inter.items[positive], return_counts=True)
     keep = counts >= min_profiles
     if keep.sum() > max_items:
-        cutoff = np.sort(counts[keep])[-max_items]
-        keep &= counts >= cutoff
-        keep[np.flatnonzero(keep)[max_items:]] = False
+        # The most engaged-with first; ties keep the lower title id.
+        kept = np.flatnonzero(keep)
+        best = kept[np.argsort(-counts[kept], kind="stable")[:max_items]]
+        keep = np.zeros_like(keep)
+        keep[best] = True
     item_ids = item_ids[keep]
     if len(item_ids) == 0:
         return RankingModel(item_ids=item_ids, B=np.zeros((0, 0), np.float32))

@@ -5,9 +5,10 @@ viewer) with the ranking model (the order of rows). The row order is
 
     z(EASE score) + blend * z(predicted rating)
 
-with both standardised per profile over the rankable titles; ``blend`` was
-chosen by measurement on ml-latest-small (``manage.py evaluate``): 0.1 lifts
-NDCG@10 slightly over EASE alone, larger weights lower it.
+with both standardised per profile over the rankable titles. ``blend`` is a
+setting chosen by measurement (``manage.py evaluate``): on ml-latest-small
+any positive weight lowered NDCG@10 a little, so the default is 0 and the
+predicted rating serves as the match score shown beside each title.
 """
 
 from dataclasses import dataclass
