@@ -194,9 +194,10 @@ def model_train(
     _expire_stale_trainings()
     config = training_config(algorithm, params)
     try:
-        version = ModelVersion.objects.create(
-            algorithm=config.algorithm, parameters=config.as_dict()
-        )
+        with transaction.atomic():
+            version = ModelVersion.objects.create(
+                algorithm=config.algorithm, parameters=config.as_dict()
+            )
     except IntegrityError:
         raise TrainingInProgress(
             "Another training is running; try again when it ends."

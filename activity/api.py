@@ -1,0 +1,65 @@
+"""REST endpoints for a profile's signals (``/api/v1/``); owner-only."""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Profile
+from activity import services
+from activity.models import RATING_VALUES, Feedback
+from catalog.models import Title
+
+
+def access_profile(user, profile_id: int) -> Profile:
+    """The user's own profile, or 404 (never 403) for anyone else's."""
+    return get_object_or_404(Profile, pk=profile_id, user=user)
+
+
+class RatingIn(serializers.Serializer):
+    title = serializers.PrimaryKeyRelatedField(queryset=Title.objects.available())
+    value = serializers.ChoiceField(choices=RATING_VALUES)
+
+
+class FeedbackIn(serializers.Serializer):
+    title = serializers.PrimaryKeyRelatedField(queryset=Title.objects.available())
+    kind = serializers.ChoiceField(choices=Feedback.Kind.choices)
+
+
+class RatingOut(serializers.Serializer):
+    title = serializers.IntegerField(source="title_id")
+    value = serializers.FloatField()
+    updated_at = serializers.DateTimeField()
+
+
+class ProfileRatings(APIView):
+    """Rate a title for one of your profiles (half stars, 0.5–5.0); re-rating updates."""
+
+    def post(self, request, profile_id: int) -> Response:
+        profile = access_profile(request.user, profile_id)
+        data = RatingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.rating_upsert(profile=profile, **data.validated_data)
+        return Response(RatingOut(rating).data, status=status.HTTP_200_OK)
+
+    def get(self, request, profile_id: int) -> Response:
+        profile = access_profile(request.user, profile_id)
+        ratings = profile.ratings.order_by("-updated_at")[:500]
+        return Response(RatingOut(ratings, many=True).data)
+
+
+class ProfileFeedback(APIView):
+    """Thumbs up / down, an onboarding pick, or "not interested" for one of your profiles."""
+
+    def post(self, request, profile_id: int) -> Response:
+        profile = access_profile(request.user, profile_id)
+        data = FeedbackIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.feedback_add(profile=profile, **data.validated_data)
+        return Response(
+            {
+                "title": data.validated_data["title"].pk,
+                "kind": data.validated_data["kind"],
+            },
+            status=status.HTTP_201_CREATED,
+        )

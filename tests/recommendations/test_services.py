@@ -1,0 +1,291 @@
+"""Training, publishing, promotion and freshness against the real database."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from accounts.models import Profile, User
+from activity.models import Feedback, Rating
+from catalog.models import Title
+from catalog.services import demo_catalog_seed
+from recommendations import services
+from recommendations.engine.artifact import ArtifactError
+from recommendations.models import ModelVersion, ProfileCandidates
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def artifact_dir(settings, tmp_path) -> Path:
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "ARTIFACT_DIR": tmp_path / "models"}
+    return tmp_path / "models"
+
+
+@pytest.fixture
+def catalog(artifact_dir):
+    demo_catalog_seed(
+        seed=7, titles=150, viewers=40, until=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Runs ``transaction.on_commit`` work (task enqueues) as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def trained(catalog, on_commit) -> ModelVersion:
+    with on_commit():
+        return services.model_train(
+            params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
+        )
+
+
+def test_training_publishes_an_active_version_with_metrics_and_candidates(
+    trained, artifact_dir
+):
+    assert trained.status == ModelVersion.Status.ACTIVE
+    assert Path(trained.artifact).parent == artifact_dir
+    assert sorted(p.name for p in artifact_dir.iterdir()) == [f"model-{trained.pk}.npz"]
+    assert trained.data_counts["rows"] == Rating.objects.count()
+    assert set(trained.metrics) >= {"rating", "ranking", "popularity"}
+    assert trained.metrics["ranking"]["ndcg@10"] > 0
+    assert ProfileCandidates.objects.count() == Profile.objects.count()
+    candidates = ProfileCandidates.objects.select_related("profile").first()
+    rated = set(candidates.profile.ratings.values_list("title_id", flat=True))
+    assert candidates.title_ids and not rated & set(candidates.title_ids)
+    assert all(0.5 <= p <= 5.0 for p in candidates.predicted)
+
+
+def test_opted_out_profile_contributes_nothing_to_training(catalog):
+    profile = Profile.objects.first()
+    assert services.training_dataset().users.tolist().count(profile.pk) > 0
+    profile.allow_training = False
+    profile.save()
+
+    assert profile.pk not in services.training_dataset().users
+
+
+def test_unavailable_titles_are_neither_trained_on_nor_recommended(catalog):
+    popular = Title.objects.order_by("-ratings__value").first()
+    Title.objects.filter(pk=popular.pk).update(is_available=False)
+
+    assert popular.pk not in services.training_dataset().items
+    services.model_train(params={"n_factors": 5, "n_epochs": 2})
+    for candidates in ProfileCandidates.objects.all():
+        assert popular.pk not in candidates.title_ids
+
+
+def test_only_one_training_runs_at_a_time(catalog):
+    ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
+
+    with pytest.raises(services.TrainingInProgress):
+        services.model_train()
+    assert ModelVersion.objects.count() == 1
+
+
+def test_failed_training_leaves_the_active_version_serving_and_no_stray_file(
+    trained, artifact_dir, monkeypatch
+):
+    def broken_fit(*args, **kwargs):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(services, "fit_recommender", broken_fit)
+
+    with pytest.raises(MemoryError):
+        services.model_train()
+
+    failed = ModelVersion.objects.exclude(pk=trained.pk).get()
+    assert failed.status == ModelVersion.Status.FAILED
+    assert "simulated" in failed.error
+    assert services.active_version() == trained
+    assert sorted(p.name for p in artifact_dir.iterdir()) == [f"model-{trained.pk}.npz"]
+
+
+def _second_version(trained: ModelVersion, **metric_changes) -> ModelVersion:
+    version = services.model_train(
+        params={"n_factors": 5, "n_epochs": 2, "random_state": 1}, force=True
+    )
+    version.metrics["ranking"]["ndcg@10"] = trained.ndcg * metric_changes.get(
+        "ndcg", 1.0
+    )
+    version.metrics["rating"]["rmse"] = trained.rmse * metric_changes.get("rmse", 1.0)
+    version.status = ModelVersion.Status.READY
+    version.save()
+    ModelVersion.objects.filter(pk=trained.pk).update(status=ModelVersion.Status.ACTIVE)
+    return version
+
+
+@pytest.mark.parametrize("change", [{"ndcg": 0.9}, {"rmse": 1.1}])
+def test_promotion_refuses_a_regressing_model_unless_forced(trained, change):
+    candidate = _second_version(trained, **change)
+
+    with pytest.raises(services.PromotionRefused, match="regresses"):
+        services.model_promote(version=candidate)
+    assert services.active_version() == trained
+
+    services.model_promote(version=candidate, force=True)
+    assert services.active_version() == candidate
+    trained.refresh_from_db()
+    assert trained.status == ModelVersion.Status.RETIRED
+
+
+def test_promotion_accepts_a_model_within_tolerance(trained):
+    candidate = _second_version(trained, ndcg=0.99, rmse=1.01)
+
+    services.model_promote(version=candidate)
+
+    assert services.active_version() == candidate
+
+
+def test_rollback_reactivates_the_previous_version_and_its_model_serves(trained):
+    newer = _second_version(trained)
+    services.model_promote(version=newer, force=True)
+    assert services.recommender_for(services.active_version()).rating.Q.shape[1] == 5
+
+    services.model_rollback()
+
+    assert services.active_version() == trained
+    assert services.recommender_for(services.active_version()).rating.Q.shape[1] == 10
+
+
+def test_a_corrupted_artifact_is_refused(trained):
+    path = Path(trained.artifact)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    services._loaded.clear()
+
+    with pytest.raises(ArtifactError, match="checksum"):
+        services.recommender_for(trained)
+    with pytest.raises(services.PromotionRefused, match="corrupted"):
+        ModelVersion.objects.filter(pk=trained.pk).update(
+            status=ModelVersion.Status.READY
+        )
+        services.model_promote(version=trained)
+
+
+def _client_for(client, profile: Profile):
+    profile.user.set_password("pw-viewer-1")
+    profile.user.save()
+    client.force_login(profile.user)
+    return client
+
+
+def test_rating_through_the_api_refreshes_that_profiles_candidates(
+    client, trained, on_commit
+):
+    profile = Profile.objects.first()
+    before = ProfileCandidates.objects.get(profile=profile)
+    top = before.title_ids[0]
+    url = reverse("api:profile-ratings", args=[profile.pk])
+
+    with on_commit():
+        response = _client_for(client, profile).post(url, {"title": top, "value": 5.0})
+
+    assert response.status_code == 200
+    assert Rating.objects.get(profile=profile, title_id=top).value == 5.0
+    after = ProfileCandidates.objects.get(profile=profile)
+    assert after.updated_at > before.updated_at
+    assert top not in after.title_ids
+    assert after.title_ids != before.title_ids
+
+
+def test_not_interested_hides_the_title_from_the_profiles_candidates(
+    client, trained, on_commit
+):
+    profile = Profile.objects.first()
+    top = ProfileCandidates.objects.get(profile=profile).title_ids[0]
+
+    with on_commit():
+        response = _client_for(client, profile).post(
+            reverse("api:profile-feedback", args=[profile.pk]),
+            {"title": top, "kind": "not_interested"},
+        )
+
+    assert response.status_code == 201
+    assert top not in ProfileCandidates.objects.get(profile=profile).title_ids
+
+
+def test_new_profile_gets_personal_candidates_from_three_picks_before_any_retrain(
+    client, trained, on_commit
+):
+    user = User.objects.create_user(email="new@example.com", password="pw-new-viewer-1")
+    profile = Profile.objects.create(user=user, name="Newcomer")
+    client.force_login(user)
+    picks = list(Title.objects.filter(ratings__isnull=False).distinct()[:3])
+
+    for title in picks:
+        with on_commit():
+            client.post(
+                reverse("api:profile-feedback", args=[profile.pk]),
+                {"title": title.pk, "kind": "pick"},
+            )
+
+    candidates = ProfileCandidates.objects.get(profile=profile)
+    assert candidates.model_version_id == trained.pk
+    assert len(candidates.title_ids) > 10
+    assert not {t.pk for t in picks} & set(candidates.title_ids)
+    assert ModelVersion.objects.count() == 1
+
+
+def test_another_persons_profile_is_a_404_and_nothing_changes(client, trained):
+    owner, other = Profile.objects.all()[:2]
+    title = Title.objects.first()
+    _client_for(client, other)
+    before = Rating.objects.count()
+
+    for url in (
+        "api:profile-ratings",
+        "api:profile-feedback",
+        "api:profile-candidates",
+    ):
+        response = client.post(
+            reverse(url, args=[owner.pk]),
+            {"title": title.pk, "value": 4.0, "kind": "pick"},
+        )
+        assert response.status_code in (404, 405)
+    assert (
+        client.get(reverse("api:profile-candidates", args=[owner.pk])).status_code
+        == 404
+    )
+    assert Rating.objects.count() == before
+    assert not Feedback.objects.filter(profile=owner).exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"value": 7}, {"value": 3.3}, {"value": "abc"}, {"value": 4.0, "title": 10**9}],
+)
+def test_bad_ratings_are_a_clear_400_and_store_nothing(client, trained, payload):
+    profile = Profile.objects.first()
+    title = Title.objects.first()
+    before = list(Rating.objects.order_by("pk").values_list("value", flat=True))
+
+    response = _client_for(client, profile).post(
+        reverse("api:profile-ratings", args=[profile.pk]),
+        {"title": title.pk, **payload},
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) <= {"title", "value"}
+    assert list(Rating.objects.order_by("pk").values_list("value", flat=True)) == before
+
+
+def test_vectorised_candidate_scores_match_the_models_own_predictions(trained):
+    model = services.recommender_for(trained)
+    (history,) = services.profile_histories([Profile.objects.first().pk])
+    predicted = model.predicted_ratings([history])[0]
+    rows = model.rating.item_index(model.ranking.item_ids)
+    user = model.rating.user_index(np.array([history.profile_id]))[0]
+    direct = (
+        model.rating.global_mean
+        + model.rating.bu[user]
+        + model.rating.bi[rows]
+        + model.rating.Q[rows] @ model.rating.P[user]
+    )
+    np.testing.assert_allclose(predicted, direct, atol=1e-9)
