@@ -4,13 +4,26 @@ Tests that need a real service (PostgreSQL, Redis, a Celery worker, a
 browser) call :func:`need_service`: on a laptop without it they skip with the
 reason, but with ``REQUIRE_SERVICES=1`` (set by ``.ci/run``) they fail, so CI
 can never pass by skipping them.
+
+Celery tasks run eagerly, in the test process, unless a test asks for
+:func:`celery_worker`: then they go through the real broker to a real
+``celery worker`` subprocess that uses the test database.
 """
 
 import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.conf import settings
+
+from config.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -44,3 +57,231 @@ def ml_latest_small(movielens_dir: Path) -> Path:
     path = movielens_dir / "ml-latest-small"
     need_service(path.is_dir(), f"needs the MovieLens copy at {path}")
     return path
+
+
+# --- Celery -----------------------------------------------------------------
+
+WORKER_QUEUES = ("default", "training")
+WORKER_START_TIMEOUT = 30  # seconds
+
+
+@pytest.fixture(autouse=True)
+def celery_eager() -> Iterator[None]:
+    """Tasks run in-process and raise their errors, unless ``celery_worker`` is used."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager = conf.task_eager_propagates = True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@dataclass
+class CeleryWorker:
+    """A ``celery worker`` subprocess started by the test session."""
+
+    process: subprocess.Popen
+    hostname: str  # its node name, for ``app.control`` ``destination=[...]``
+    env: dict[str, str]  # the environment it was started with
+    log_path: Path
+
+    def log(self, start: int = 0) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(start)
+            return log.read().decode(errors="replace")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+def _database_url(db: dict) -> str:
+    """``db`` (a connection's settings) as a DATABASE_URL for django-environ."""
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{quote(str(db['NAME']))}"
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise NotImplementedError(f"no DATABASE_URL for {db['ENGINE']}")
+    user = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        user += ":" + quote(db["PASSWORD"], safe="")
+    options = {
+        key: value
+        for key, value in (db.get("OPTIONS") or {}).items()
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    }
+    host = db.get("HOST") or ""
+    if host.startswith("/"):  # a Unix socket directory
+        options["host"], host = host, ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{user}@{host}{port}/{quote(db['NAME'], safe='')}{query}"
+
+
+def _purge_worker_queues() -> None:
+    with celery_app.connection_for_write() as conn:
+        for queue in WORKER_QUEUES:
+            conn.default_channel.queue_purge(queue)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # warm shutdown
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None) -> Iterator[CeleryWorker]:
+    """One real worker for the session, on the test database and the real broker.
+
+    Tests use it through :func:`celery_worker`. The broker and result backend
+    are the test process's own (``CELERY_BROKER_URL``: Redis in CI, else the
+    filesystem transport under this run's ``MARQUEE_VAR_DIR``).
+    """
+    from django.db import connection
+
+    # pytest-django sets up the test database only when a collected test needs
+    # one; until then NAME is the site's own database.
+    db = connection.settings_dict
+    db_name, test_name = str(db["NAME"]), (db.get("TEST") or {}).get("NAME")
+    on_test_db = db_name == str(test_name) if test_name else db_name.startswith("test_")
+    if not on_test_db or ":memory:" in db_name or "mode=memory" in db_name:
+        pytest.fail(
+            f"the Celery worker needs a test database it can open, not {db_name!r}; "
+            "use the celery_worker fixture (it requests transactional_db)",
+            pytrace=False,
+        )
+    # Under pytest-xdist each xdist worker starts its own Celery worker. They
+    # must not share a broker, or one takes another's tasks and runs them on
+    # the wrong test database. With the filesystem transport each has its own
+    # broker folders when the root conftest.py gave it its own var dir
+    # (<dir>/gw0...); Redis is shared. (--dist loadgroup cannot keep these
+    # tests on one xdist worker: it does not group with pytest 9.2,
+    # pytest-dev/pytest-xdist#1386.)
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+    need_service(
+        int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) == 1
+        or (
+            celery_app.conf.broker_url.startswith("filesystem")
+            and Path(settings.VAR_DIR).name == xdist_worker
+        ),
+        "the Celery worker tests cannot share a broker between pytest-xdist "
+        "workers; run them without -n (or with the filesystem broker and "
+        "MARQUEE_VAR_DIR unset)",
+    )
+    connection_to_broker = celery_app.connection_for_write()
+    try:
+        with connection_to_broker:
+            connection_to_broker.ensure_connection(max_retries=1)
+    except Exception as exc:
+        need_service(
+            False, f"needs the Celery broker at {connection_to_broker.as_uri()} ({exc})"
+        )
+    # Stale messages (a crashed run, or ``make run`` sharing the var dir) must
+    # never reach this worker.
+    _purge_worker_queues()
+
+    name = f"tests-{xdist_worker or 'main'}-{uuid.uuid4().hex[:8]}"
+    hostname = f"{name}@localhost"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": _database_url(db),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MARQUEE_VAR_DIR": str(settings.VAR_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool", "solo",
+        "--queues", ",".join(WORKER_QUEUES),
+        "--loglevel", "INFO",
+        "--hostname", hostname,
+        # Celery's own test task: ``celery.ping`` returns "pong".
+        "--include", "celery.contrib.testing.tasks",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    log_path = Path(settings.VAR_DIR) / f"celery-worker-{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = CeleryWorker(process, hostname, env, log_path)
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while not celery_app.control.ping(destination=[hostname], timeout=1.0):
+            exit_code = process.poll()
+            if exit_code is not None or time.monotonic() > deadline:
+                _stop(process)
+                problem = (
+                    f"exited with code {exit_code}"
+                    if exit_code is not None
+                    else f"did not answer a ping within {WORKER_START_TIMEOUT}s"
+                )
+                need_service(
+                    False,
+                    f"the Celery worker {problem}; {log_path}:\n{worker.log_tail()}",
+                )
+        yield worker
+        exit_code = process.poll()
+        if exit_code is not None:
+            pytest.fail(
+                f"the Celery worker exited during the session (code {exit_code}); "
+                f"{log_path}:\n{worker.log_tail()}",
+                pytrace=False,
+            )
+    finally:
+        _stop(process)
+
+
+_worker_log_start = pytest.StashKey[tuple[CeleryWorker, int]]()
+
+
+@pytest.fixture
+def celery_worker(
+    request: pytest.FixtureRequest,
+    celery_worker_process: CeleryWorker,
+    transactional_db: None,
+) -> Iterator[CeleryWorker]:
+    """The real worker, for tests whose tasks must go through the broker.
+
+    Tasks stop running eagerly for the test; the queues start empty. The test
+    is transactional (as with ``django_db(transaction=True)``): the worker is
+    another process and sees committed rows only. A failing test's report
+    shows what the worker logged meanwhile.
+    """
+    worker = celery_worker_process
+    if worker.process.poll() is not None:
+        pytest.fail(
+            f"the Celery worker has exited (code {worker.process.returncode}); "
+            f"{worker.log_path}:\n{worker.log_tail()}",
+            pytrace=False,
+        )
+    _purge_worker_queues()
+    conf = celery_app.conf
+    eager = conf.task_always_eager
+    conf.task_always_eager = False
+    request.node.stash[_worker_log_start] = (worker, worker.log_size())
+    yield worker
+    conf.task_always_eager = eager
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    started = item.stash.get(_worker_log_start, None)
+    if started is not None and report.failed:
+        worker, offset = started
+        logged = worker.log(offset) or f"(nothing logged; see {worker.log_path})"
+        report.sections.append(("Celery worker log", logged))
+    return report
