@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import admin_create_if_missing
 from catalog.models import Title
+from recommendations.models import ModelVersion
 
 
 class Command(BaseCommand):
     help = (
         "Make a fresh site usable: load a catalog (MovieLens from --data, else the demo "
-        "catalog when the catalog is empty) and create the first admin login."
+        "catalog when the catalog is empty), train the first model and create the "
+        "first admin login."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +29,11 @@ class Command(BaseCommand):
             call_command("seed_demo")
         else:
             self.stdout.write("Catalog already loaded.")
+        if not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
+            self.stdout.write(
+                "No active recommendation model yet: training the first one."
+            )
+            call_command("train")
         password = admin_create_if_missing(email=admin_email)
         if password:
             self.stdout.write(
