@@ -5,6 +5,7 @@ This is the only module that turns database rows into engine arrays and back.
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,8 +183,16 @@ def _expire_stale_trainings() -> None:
     )
 
 
+#: The stages of a training run, in order, as reported to ``progress``.
+TRAINING_STAGES = ("dataset", "evaluate", "fit", "publish")
+
+
 def model_train(
-    *, algorithm: str | None = None, params: dict | None = None, force: bool = False
+    *,
+    algorithm: str | None = None,
+    params: dict | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda stage: None,
 ) -> ModelVersion:
     """Trains, evaluates, publishes and (if it passes the gate) activates a model.
 
@@ -204,7 +213,7 @@ def model_train(
         ) from None
     path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
     try:
-        version = _train_and_publish(version, config, path)
+        version = _train_and_publish(version, config, path, progress)
     except Exception as exc:
         path.unlink(missing_ok=True)
         ModelVersion.objects.filter(pk=version.pk).update(
@@ -223,17 +232,24 @@ def model_train(
 
 
 def _train_and_publish(
-    version: ModelVersion, config: TrainingConfig, path: Path
+    version: ModelVersion,
+    config: TrainingConfig,
+    path: Path,
+    progress: Callable[[str], None],
 ) -> ModelVersion:
     clock = timezone.now
     started = clock()
+    progress("dataset")
     inter = training_dataset()
     built = clock()
+    progress("evaluate")
     train, test = split_by_time(inter)
     metrics = evaluate(train, test, config, item_features=genre_features())
     evaluated = clock()
+    progress("fit")
     model, fit_timings = fit_recommender(inter, config)
     fitted = clock()
+    progress("publish")
     version.sha256 = artifact.save(path, model.to_arrays())
     published = clock()
     version.artifact = str(path)

@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from recommendations import services
 from recommendations.engine.rating import ALGORITHMS
@@ -36,11 +37,25 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"No tuning run for {algorithm} yet: run `manage.py tune`."
                 )
-        self.stderr.write("Training… (dataset, time-split evaluation, fit, publish)")
+        stages = services.TRAINING_STAGES
+        bar = tqdm(
+            total=len(stages),
+            desc="Training",
+            file=self.stderr,
+            disable=True if options["verbosity"] < 1 else None,
+        )
+
+        def progress(stage: str) -> None:
+            bar.n = stages.index(stage)
+            bar.set_description(f"Training: {stage}")
+
         try:
-            version = services.model_train(
-                algorithm=algorithm, params=params, force=force
-            )
+            with bar:
+                version = services.model_train(
+                    algorithm=algorithm, params=params, force=force, progress=progress
+                )
+                bar.n = len(stages)
+                bar.set_description("Training: done")
         except services.TrainingInProgress as exc:
             raise CommandError(str(exc)) from None
         except (TypeError, ValueError) as exc:
