@@ -32,7 +32,7 @@ test: $(VENV)/.installed-dev
 
 ## bench: run every benchmark under bench/ (one JSON line each)
 bench: $(VENV)/.installed-dev
-	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do case $${b##*/} in _*) continue;; esac; $(BIN)/python $$b || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

@@ -6,10 +6,17 @@ server) in a database they create anew, never against the site's own data.
 
 import os
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr; stdout is kept for the one JSON line."""
+    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr)
 
 
 def fresh_django(name: str) -> None:

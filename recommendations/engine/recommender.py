@@ -71,8 +71,9 @@ class Recommender:
             out[np.ix_(trained, np.flatnonzero(known))] = self.rating.scores(
                 user_rows[trained], rows[known]
             )
+        trained_set = set(trained)
         for n, h in enumerate(histories):
-            if n in set(trained):
+            if n in trained_set:
                 continue
             item_rows = self.rating.item_index(h.items)
             seen = item_rows >= 0
@@ -100,7 +101,10 @@ class Recommender:
             np.concatenate(negative),
             (len(histories), n_items),
         )
-        rank_scores = np.asarray(X @ self.ranking.B, dtype=np.float64)
+        # In B's own dtype: a float64 X would make scipy copy all of B per call.
+        rank_scores = np.asarray(
+            X.astype(self.ranking.B.dtype) @ self.ranking.B, dtype=np.float64
+        )
         predicted = self.predicted_ratings(histories)
         final = _standardise(rank_scores) + self.blend * _standardise(predicted)
         for n, h in enumerate(histories):
