@@ -20,6 +20,7 @@ from recommendations.engine.evaluation import (
     rating_errors,
     top_k_excluding,
 )
+from recommendations.engine.neighbours import NeighbourModel, predict_rows
 from recommendations.engine.ranking import fit_ease
 from recommendations.engine.rating import fit_rating_model, index_of
 from recommendations.engine.recommender import History, Recommender
@@ -84,10 +85,20 @@ def histories_of(inter: Interactions, profile_ids: np.ndarray) -> list[History]:
 
 
 def predict_pairs(
-    model: Recommender, users: np.ndarray, items: np.ndarray
+    model: Recommender,
+    users: np.ndarray,
+    items: np.ndarray,
+    train: Interactions | None = None,
 ) -> np.ndarray:
-    """Surprise-style predictions (unknown user or item falls back to the biases), clipped."""
+    """Surprise-style predictions (unknown user or item falls back to the biases), clipped.
+
+    A neighbourhood model predicts from each profile's rows in ``train``.
+    """
     r = model.rating
+    if isinstance(r, NeighbourModel):
+        if train is None:
+            raise ValueError("A neighbourhood model predicts from the training rows.")
+        return np.clip(predict_rows(r, train, users, items), 0.5, 5.0)
     u = r.user_index(users)
     i = r.item_index(items)
     ku, ki = u >= 0, i >= 0
@@ -150,7 +161,7 @@ def evaluate(
             "rankable_titles": len(model.ranking.item_ids),
         },
         "rating": rating_errors(
-            predict_pairs(model, test.users, test.items), test.values
+            predict_pairs(model, test.users, test.items, train), test.values
         ),
         "ranking": ranking_metrics(recommended, relevant, **common),
         "popularity": ranking_metrics(baseline, relevant, **common),

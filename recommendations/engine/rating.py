@@ -12,14 +12,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from surprise import NMF, SVD, BaselineOnly, SVDpp, Trainset
+from surprise import NMF, SVD, BaselineOnly, KNNBaseline, SVDpp, Trainset
 
 from recommendations.engine.dataset import Interactions
+from recommendations.engine.neighbours import (
+    DEFAULT_SIM_OPTIONS,
+    NeighbourModel,
+    neighbour_model,
+)
 
 RATING_SCALE = (0.5, 5.0)
 
-#: Selectable algorithms; all reduce to biases and factors.
-ALGORITHMS = {"svd": SVD, "svdpp": SVDpp, "nmf": NMF, "baseline": BaselineOnly}
+#: Selectable algorithms: the factor models reduce to biases and factors,
+#: KNNBaseline to biases and an item-item neighbourhood (``neighbours``).
+ALGORITHMS = {
+    "svd": SVD,
+    "svdpp": SVDpp,
+    "nmf": NMF,
+    "baseline": BaselineOnly,
+    "knnbaseline": KNNBaseline,
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,15 @@ def make_algorithm(algorithm: str, params: dict[str, Any]):
         raise ValueError(
             f"Unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}."
         ) from None
+    if cls is KNNBaseline:
+        params.setdefault("sim_options", dict(DEFAULT_SIM_OPTIONS))
+        if params["sim_options"].get("user_based", True):
+            raise ValueError(
+                "knnbaseline is served item-based: set sim_options user_based to false."
+            )
+        params.setdefault("verbose", False)
+    if cls is BaselineOnly:
+        params.setdefault("verbose", False)
     return cls(**params)
 
 
@@ -135,14 +156,20 @@ def fit_rating_model(
     algorithm: str = "svd",
     params: dict[str, Any] | None = None,
     fold_in_reg: float = 1.0,
-) -> tuple[RatingModel, Any]:
+    keep_neighbours: int = 200,
+) -> tuple["RatingModel | NeighbourModel", Any]:
     """Trains with Surprise; returns the array model and the fitted Surprise algorithm."""
     if len(inter) == 0:
         raise ValueError("No training data: nothing to learn from.")
-    trainset, user_ids, item_ids = build_trainset(inter)
     algo = make_algorithm(algorithm, dict(params or {}))
+    trainset, user_ids, item_ids = build_trainset(inter)
     algo.fit(trainset)
     mu = float(trainset.global_mean)
+    if algorithm == "knnbaseline":
+        model = neighbour_model(
+            algo, user_ids, item_ids, mu, keep=keep_neighbours, fold_in_reg=fold_in_reg
+        )
+        return model, algo
     if algorithm == "baseline":
         bu, bi = algo.bu, algo.bi
         P = np.zeros((len(user_ids), 0))

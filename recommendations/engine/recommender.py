@@ -14,7 +14,9 @@ predicted rating serves as the match score shown beside each title.
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
+from recommendations.engine.neighbours import NeighbourModel
 from recommendations.engine.ranking import RankingModel, engagement_matrix
 from recommendations.engine.rating import RatingModel, index_of
 
@@ -47,7 +49,7 @@ def _standardise(scores: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Recommender:
-    rating: RatingModel
+    rating: RatingModel | NeighbourModel
     ranking: RankingModel
     blend: float = 0.1
 
@@ -62,6 +64,8 @@ class Recommender:
         known = rows >= 0
         out = np.full((len(histories), len(rows)), self.rating.global_mean)
         user_rows = self.rating.user_index(np.array([h.profile_id for h in histories]))
+        if isinstance(self.rating, NeighbourModel):
+            return self._neighbour_predictions(histories, user_rows, rows, out)
         trained = [
             n
             for n, h in enumerate(histories)
@@ -79,6 +83,22 @@ class Recommender:
             seen = item_rows >= 0
             bu, p = self.rating.fold_in(item_rows[seen], h.values[seen])
             out[n, known] = self.rating.scores_for_vector(bu, p, rows[known])
+        return out
+
+    def _neighbour_predictions(self, histories, user_rows, rows, out) -> np.ndarray:
+        model: NeighbourModel = self.rating  # type: ignore[assignment]
+        known = rows >= 0
+        for n, h in enumerate(histories):
+            item_rows = model.item_index(h.items)
+            seen = item_rows >= 0
+            if h.use_trained_vector and user_rows[n] >= 0:
+                bu = float(model.bu[user_rows[n]])
+            else:
+                bu = model.bias_for(item_rows[seen], h.values[seen])
+            out[n] = model.global_mean + bu
+            out[n, known] = model.predict(
+                bu, item_rows[seen], h.values[seen], rows[known]
+            )
         return out
 
     def candidates(
@@ -135,7 +155,18 @@ class Recommender:
     def to_arrays(self) -> dict[str, np.ndarray]:
         r = self.rating
         neighbour_rows, neighbour_weights = self.ranking.neighbours()
+        if isinstance(r, NeighbourModel):
+            kind_specific = {
+                "similar_data": r.similar.data,
+                "similar_indices": r.similar.indices,
+                "similar_indptr": r.similar.indptr,
+                "k": np.array(r.k),
+                "min_k": np.array(r.min_k),
+            }
+        else:
+            kind_specific = {"P": r.P, "Q": r.Q}
         return {
+            **kind_specific,
             "algorithm": np.array(r.algorithm),
             "global_mean": np.array(r.global_mean),
             "biased": np.array(r.biased),
@@ -144,8 +175,6 @@ class Recommender:
             "item_ids": r.item_ids,
             "bu": r.bu,
             "bi": r.bi,
-            "P": r.P,
-            "Q": r.Q,
             "rank_item_ids": self.ranking.item_ids,
             "B": self.ranking.B,
             "blend": np.array(self.blend),
@@ -157,6 +186,26 @@ class Recommender:
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> "Recommender":
+        ranking = RankingModel(a["rank_item_ids"], a["B"])
+        if "similar_data" in a:
+            n = len(a["item_ids"])
+            similar = sparse.csr_matrix(
+                (a["similar_data"], a["similar_indices"], a["similar_indptr"]),
+                shape=(n, n),
+            )
+            knn = NeighbourModel(
+                algorithm=str(a["algorithm"]),
+                global_mean=float(a["global_mean"]),
+                user_ids=a["user_ids"],
+                item_ids=a["item_ids"],
+                bu=a["bu"],
+                bi=a["bi"],
+                similar=similar,
+                k=int(a["k"]),
+                min_k=int(a["min_k"]),
+                fold_in_reg=float(a["fold_in_reg"]),
+            )
+            return cls(knn, ranking, float(a["blend"]))
         rating = RatingModel(
             algorithm=str(a["algorithm"]),
             global_mean=float(a["global_mean"]),
@@ -169,4 +218,4 @@ class Recommender:
             biased=bool(a["biased"]),
             fold_in_reg=float(a["fold_in_reg"]),
         )
-        return cls(rating, RankingModel(a["rank_item_ids"], a["B"]), float(a["blend"]))
+        return cls(rating, ranking, float(a["blend"]))

@@ -30,6 +30,14 @@ SEARCH_SPACES: dict[str, dict[str, list]] = {
         "reg_pu": [0.04, 0.06],
         "reg_qi": [0.04, 0.06],
     },
+    "knnbaseline": {
+        "k": [20, 40, 60],
+        "sim_options": [
+            {"name": "pearson_baseline", "user_based": False, "shrinkage": s}
+            for s in (50, 100, 200)
+        ],
+        "verbose": [False],
+    },
     "baseline": {
         "bsl_options": [
             {"method": "als", "reg_i": r, "reg_u": u}
