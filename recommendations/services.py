@@ -211,6 +211,7 @@ def model_train(
         raise TrainingInProgress(
             "Another training is running; try again when it ends."
         ) from None
+    _sweep_artifacts()
     path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
     try:
         version = _train_and_publish(version, config, path, progress)
@@ -229,6 +230,29 @@ def model_train(
         ModelVersion.objects.filter(pk=version.pk).update(error=str(exc))
     version.refresh_from_db()
     return version
+
+
+def _sweep_artifacts() -> None:
+    """Removes what a killed run may have left: temporary files, failed versions' files.
+
+    Runs while this process holds the one-training-at-a-time row, so no other
+    training can be writing here.
+    """
+    folder: Path = settings.RECOMMENDER["ARTIFACT_DIR"]
+    if not folder.is_dir():
+        return
+    keep = {
+        Path(p).name
+        for p in ModelVersion.objects.exclude(status=ModelVersion.Status.FAILED)
+        .exclude(status=ModelVersion.Status.TRAINING)
+        .values_list("artifact", flat=True)
+    }
+    for path in folder.iterdir():
+        stray = path.name.startswith(".") and path.name.endswith(".tmp")
+        orphan = path.name.startswith("model-") and path.name not in keep
+        if (stray or orphan) and path.is_file():
+            logger.info("Removing stray model file %s", path)
+            path.unlink(missing_ok=True)
 
 
 def _train_and_publish(

@@ -289,3 +289,17 @@ def test_vectorised_candidate_scores_match_the_models_own_predictions(trained):
         + model.rating.Q[rows] @ model.rating.P[user]
     )
     np.testing.assert_allclose(predicted, direct, atol=1e-9)
+
+
+def test_a_killed_trainings_leftovers_are_swept_by_the_next_run(trained, artifact_dir):
+    stray = artifact_dir / f".model-{trained.pk + 1}.npz.x1y2.tmp"
+    stray.write_bytes(b"half a model")
+    orphan = artifact_dir / "model-999.npz"
+    orphan.write_bytes(b"a version that no longer exists")
+
+    version = services.model_train(params={"n_factors": 5, "n_epochs": 2}, force=True)
+
+    assert sorted(p.name for p in artifact_dir.iterdir()) == [
+        f"model-{trained.pk}.npz",
+        f"model-{version.pk}.npz",
+    ]
