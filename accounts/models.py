@@ -7,6 +7,7 @@ setting hangs off a :class:`Profile`.
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -20,6 +21,18 @@ class UserManager(BaseUserManager["User"]):
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        """The account with this e-mail address, ignoring case when nothing matches exactly.
+
+        Phones capitalise the first letter of what is typed, and
+        ``Viewer@example.com`` should still log in to ``viewer@example.com``;
+        addresses are unique ignoring case, so at most one account matches.
+        """
+        try:
+            return self.get(email=username)
+        except self.model.DoesNotExist:
+            return self.get(email__iexact=username)
 
     def create_user(self, email: str, password: str | None = None, **extra) -> "User":
         extra.setdefault("is_staff", False)
@@ -56,6 +69,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_unique_email_ignoring_case",
+                violation_error_message="An account with this e-mail address "
+                "already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -100,3 +121,16 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def initial(self) -> str:
+        """The letter shown on the avatar."""
+        return self.name[:1].upper() or "?"
+
+    @property
+    def avatar_color_name(self) -> str:
+        """``red``, ``blue``…: the CSS class suffix for the avatar's colour."""
+        try:
+            return self.AvatarColor(self.avatar_color).label.lower()
+        except ValueError:
+            return "grey"

@@ -1,19 +1,13 @@
 """REST endpoints for a profile's signals (``/api/v1/``); owner-only."""
 
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Profile
+from accounts.access import access_profile
 from activity import services
 from activity.models import RATING_VALUES, Feedback
 from catalog.models import Title
-
-
-def access_profile(user, profile_id: int) -> Profile:
-    """The user's own profile, or 404 (never 403) for anyone else's."""
-    return get_object_or_404(Profile, pk=profile_id, user=user)
 
 
 class RatingIn(serializers.Serializer):

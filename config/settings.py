@@ -5,6 +5,7 @@ With ``DEBUG`` off the secrets have no default, so a production deploy that
 forgets one fails at start-up instead of running insecurely.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
     "accounts",
     "catalog",
     "activity",
@@ -60,9 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ActiveProfileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,7 +119,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out account before any password check.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile_picker"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Failed log-ins (django-axes): 5 failures for one e-mail address (from any
+# IP address), or from one IP address (for any e-mail address), lock it for 30
+# minutes; a failure during the lockout restarts the wait.
+# Success does not wipe the count (AXES_RESET_ON_SUCCESS off): otherwise an
+# attacker could log in to their own account between guesses to clear the
+# count their IP address has built up against someone else's.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # what AuthenticationForm posts
+AXES_USERNAME_CALLABLE = "accounts.backends.attempted_email"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_RESET_ON_SUCCESS = False
+# Successful log-ins are not logged (personal data we do not need), nor is a
+# start-up banner on every manage.py command.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

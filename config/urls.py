@@ -6,5 +6,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/", include("config.api_urls")),
+    path("", include("accounts.urls")),
     path("", include("catalog.urls")),
 ]

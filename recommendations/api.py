@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity.api import access_profile
+from accounts.access import access_profile
 from recommendations.models import ProfileCandidates
 
 

@@ -1,0 +1,137 @@
+"""Forms for signing up, logging in, confirming the password and editing profiles.
+
+Forms validate input; the writes are in :mod:`accounts.services`.
+"""
+
+from django import forms
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
+
+from accounts.models import Profile, User
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="The same password, to catch a typing mistake.",
+    )
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. "
+                "Log in, or reset the password if you have forgotten it.",
+                code="email_taken",
+            )
+        return email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error(
+                "password2",
+                forms.ValidationError(
+                    "The two passwords are different.", code="password_mismatch"
+                ),
+            )
+        elif password1:
+            try:
+                password_validation.validate_password(
+                    password1, user=User(email=cleaned.get("email") or "")
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's log-in form, asking for the e-mail address."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an "
+        "account. Check both and try again.",
+    }
+
+    def __init__(self, request: HttpRequest | None = None, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.label = "E-mail address"
+        username.widget.input_type = "email"
+
+
+class ConfirmPasswordForm(forms.Form):
+    """The account password, typed again on a kids profile.
+
+    It goes through ``authenticate()``, so wrong guesses count towards the
+    same lockout as failed log-ins.
+    """
+
+    password = forms.CharField(
+        label="Account password",
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        checked = authenticate(self.request, username=user.email, password=password)
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(
+                "That is not the account password.", code="wrong_password"
+            )
+        return password
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=Profile._meta.get_field("name").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    avatar_color = forms.ChoiceField(
+        label="Colour",
+        choices=Profile.AvatarColor.choices,
+        initial=Profile.AvatarColor.BLUE,
+        widget=forms.RadioSelect,
+    )
+    is_kids = forms.BooleanField(
+        label="Kids profile",
+        required=False,
+        help_text="Shows only titles made for children. Account pages ask for "
+        "the account password.",
+    )
+
+    @classmethod
+    def for_profile(cls, profile: Profile, data=None) -> "ProfileForm":
+        return cls(
+            data,
+            initial={
+                "name": profile.name,
+                "avatar_color": profile.avatar_color,
+                "is_kids": profile.is_kids,
+            },
+        )
