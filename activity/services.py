@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile
-from activity.models import Feedback, Rating
+from activity.models import Feedback, Rating, SearchEvent
 from catalog.models import Title
 
 
@@ -71,3 +71,17 @@ def feedback_remove(*, profile: Profile, title: Title, kind: str) -> bool:
     if deleted:
         _refresh_on_commit(profile.pk)
     return bool(deleted)
+
+
+@transaction.atomic
+def search_record(*, profile: Profile, query: str) -> SearchEvent | None:
+    """Keeps one search of a profile (what it searched, and when).
+
+    The text is stored as searched, spaces collapsed and cut to the column's
+    length; a blank query is not a search and stores nothing.
+    """
+    text = " ".join(query.replace("\x00", " ").split())
+    text = text[: SearchEvent.MAX_QUERY_LENGTH].rstrip()
+    if not text:
+        return None
+    return SearchEvent.objects.create(profile=profile, query=text)

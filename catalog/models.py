@@ -2,7 +2,10 @@
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+
+from catalog.posters import poster_version
 
 
 class Genre(models.Model):
@@ -97,6 +100,25 @@ class Title(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:title", args=[self.pk])
+
+    @property
+    def runtime_display(self) -> str:
+        """ "2 h 16 min", "45 min", or "" when unknown."""
+        if not self.runtime_minutes:
+            return ""
+        hours, minutes = divmod(self.runtime_minutes, 60)
+        if not hours:
+            return f"{minutes} min"
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+    @property
+    def poster_url(self) -> str:
+        """The generated poster; the version token changes when the text does."""
+        url = reverse("catalog:poster", args=[self.pk])
+        return f"{url}?v={poster_version(self.title, self.year)}"
 
 
 class CollectionQuerySet(models.QuerySet["Collection"]):

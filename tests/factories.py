@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from accounts.models import Profile, User
 from activity.models import Rating
-from catalog.models import Genre, Title
+from catalog.models import Genre, Tag, Title
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,3 +58,22 @@ class RatingFactory(factory.django.DjangoModelFactory):
     profile = factory.SubFactory(ProfileFactory)
     title = factory.SubFactory(TitleFactory)
     value = 4.0
+
+
+# A password for accounts that log in; tests/accounts/conftest.py makes hashing
+# it cheap.
+ACCOUNT_PASSWORD = "Velvet-Curtain-2049"
+
+
+class AccountFactory(UserFactory):
+    """A user who can log in with :data:`ACCOUNT_PASSWORD`."""
+
+    password = factory.LazyFunction(lambda: make_password(ACCOUNT_PASSWORD))
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag {n}")

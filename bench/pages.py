@@ -1,0 +1,168 @@
+"""Page speed: gunicorn (2 workers) serving ml-latest-small from PostgreSQL.
+
+A second process (this one, 8 threads with keep-alive connections) loads the
+home, a title page and search for 20 s each and prints one JSON line with
+requests per second, p50 and p99 per page. Targets on a 2-core machine: the
+title page at least 300 requests/s with p99 at most 60 ms; search p99 at most
+100 ms.
+"""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import ROOT, fresh_django, log
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", 20))
+CONCURRENCY = 8
+PORT = int(os.environ.get("BENCH_PORT", 8199))
+
+fresh_django("marquee_bench_pages")
+
+from django.conf import settings  # noqa: E402
+from django.db.models import Count  # noqa: E402
+
+from catalog.models import Title  # noqa: E402
+from catalog.services import movielens_import  # noqa: E402
+
+log("importing ml-latest-small")
+movielens_import(folder=Path(settings.MOVIELENS_DIR) / "ml-latest-small")
+title = Title.objects.annotate(n=Count("ratings")).order_by("-n").first()
+PAGES = {
+    "home": "/",
+    "title": f"/titles/{title.pk}/",
+    "search": "/search/?q=star+wars",
+}
+
+env = {
+    **os.environ,
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "STATIC_ROOT": str(Path(os.environ["MARQUEE_VAR_DIR"]) / "bench-static"),
+}
+subprocess.run(
+    [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+    cwd=ROOT,
+    env=env,
+    check=True,
+)
+server = subprocess.Popen(
+    [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "config.wsgi",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "--log-level",
+        "warning",
+    ],
+    cwd=ROOT,
+    env=env,
+)
+
+
+def get(conn: http.client.HTTPConnection, path: str) -> int:
+    conn.request("GET", path, headers={"Host": "127.0.0.1"})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def wait_until_up() -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if (
+                get(http.client.HTTPConnection("127.0.0.1", PORT, timeout=2), "/")
+                == 200
+            ):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not come up")
+
+
+def load(path: str) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + SECONDS
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        mine = []
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                status = get(conn, path)
+            except (OSError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+                status = 0
+            mine.append(time.perf_counter() - started)
+            if status != 200:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return round(
+            1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1
+        )
+
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    }
+
+
+try:
+    wait_until_up()
+    results = {}
+    for name, path in PAGES.items():
+        log(f"loading {name} ({path}) for {SECONDS:.0f} s")
+        get(http.client.HTTPConnection("127.0.0.1", PORT), path)  # warm the caches
+        results[name] = load(path)
+finally:
+    server.terminate()
+    server.wait(timeout=15)
+
+print(
+    json.dumps(
+        {
+            "bench": "pages",
+            "dataset": "ml-latest-small",
+            "server": "gunicorn, 2 workers",
+            "concurrency": CONCURRENCY,
+            "seconds_per_page": SECONDS,
+            "pages": results,
+            "targets": {
+                "title": {"requests_per_s": 300, "p99_ms": 60},
+                "search": {"p99_ms": 100},
+            },
+            "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+        }
+    )
+)
