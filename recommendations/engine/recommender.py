@@ -186,36 +186,26 @@ class Recommender:
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> "Recommender":
-        ranking = RankingModel(a["rank_item_ids"], a["B"])
+        common = {
+            "algorithm": str(a["algorithm"]),
+            "global_mean": float(a["global_mean"]),
+            "user_ids": a["user_ids"],
+            "item_ids": a["item_ids"],
+            "bu": a["bu"],
+            "bi": a["bi"],
+            "fold_in_reg": float(a["fold_in_reg"]),
+        }
+        rating: RatingModel | NeighbourModel
         if "similar_data" in a:
             n = len(a["item_ids"])
             similar = sparse.csr_matrix(
                 (a["similar_data"], a["similar_indices"], a["similar_indptr"]),
                 shape=(n, n),
             )
-            knn = NeighbourModel(
-                algorithm=str(a["algorithm"]),
-                global_mean=float(a["global_mean"]),
-                user_ids=a["user_ids"],
-                item_ids=a["item_ids"],
-                bu=a["bu"],
-                bi=a["bi"],
-                similar=similar,
-                k=int(a["k"]),
-                min_k=int(a["min_k"]),
-                fold_in_reg=float(a["fold_in_reg"]),
+            rating = NeighbourModel(
+                **common, similar=similar, k=int(a["k"]), min_k=int(a["min_k"])
             )
-            return cls(knn, ranking, float(a["blend"]))
-        rating = RatingModel(
-            algorithm=str(a["algorithm"]),
-            global_mean=float(a["global_mean"]),
-            user_ids=a["user_ids"],
-            item_ids=a["item_ids"],
-            bu=a["bu"],
-            bi=a["bi"],
-            P=a["P"],
-            Q=a["Q"],
-            biased=bool(a["biased"]),
-            fold_in_reg=float(a["fold_in_reg"]),
-        )
+        else:
+            rating = RatingModel(**common, P=a["P"], Q=a["Q"], biased=bool(a["biased"]))
+        ranking = RankingModel(a["rank_item_ids"], a["B"])
         return cls(rating, ranking, float(a["blend"]))
