@@ -30,6 +30,7 @@ from accounts.access import (
 )
 from accounts.forms import ConfirmPasswordForm, ProfileForm, SignupForm
 from accounts.models import Profile
+from catalog.selectors import profile_needs_onboarding
 
 HOME_URL = "/"
 
@@ -72,7 +73,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome to Marquee! Your account is ready.")
-            return redirect("accounts:profile_picker")
+            return _start_watching(request, user.profiles.get())
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -165,13 +166,22 @@ def profile_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, f"Profile “{profile.name}” added.")
-            return redirect("accounts:profile_manage")
+            return _start_watching(request, profile)
     return render(
         request,
         "accounts/profile_form.html",
         {"form": form, "at_limit": at_limit, "max_profiles": Profile.MAX_PER_USER},
         status=409 if at_limit and request.method == "POST" else 200,
     )
+
+
+def _start_watching(request: HttpRequest, profile: Profile) -> HttpResponse:
+    """Makes a new profile the active one, then onboarding (or home for a
+    profile that already has ratings or picks)."""
+    profile_activate(request, profile)
+    if profile_needs_onboarding(profile):
+        return redirect("catalog:onboarding")
+    return HttpResponseRedirect(HOME_URL)
 
 
 @require_http_methods(["GET", "POST"])

@@ -39,8 +39,9 @@ class ViewingEventAdmin(ProfileActivityAdmin):
         "progress",
         "device_class",
         "completed",
+        "dismissed",
     ]
-    list_filter = ["completed", "device_class"]
+    list_filter = ["completed", "dismissed", "device_class"]
 
 
 @admin.register(Feedback)

@@ -47,6 +47,8 @@ class ViewingEvent(models.Model):
     """One play of a title; feeds "continue watching" and implicit feedback."""
 
     COMPLETED_AT = 0.9
+    #: A title without a known runtime plays for this long.
+    DEFAULT_RUNTIME_MINUTES = 100
 
     class Device(models.TextChoices):
         TV = "tv", "TV"
@@ -66,6 +68,9 @@ class ViewingEvent(models.Model):
         max_length=8, choices=Device, blank=True, help_text="Empty when context is off."
     )
     completed = models.BooleanField(default=False)
+    dismissed = models.BooleanField(
+        default=False, help_text="Removed from Continue Watching by the viewer."
+    )
 
     class Meta:
         constraints = [
@@ -78,10 +83,20 @@ class ViewingEvent(models.Model):
             models.Index(
                 fields=["profile", "-started_at"], name="viewing_profile_recent"
             ),
+            # "Where did this profile get to in this title?" (resume, and
+            # Continue Watching's latest viewing per title).
+            models.Index(
+                fields=["profile", "title", "-started_at"],
+                name="viewing_profile_title_recent",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.profile} watched {self.title} ({self.progress:.0%})"
+
+    @classmethod
+    def runtime_seconds(cls, title: Title) -> int:
+        return 60 * (title.runtime_minutes or cls.DEFAULT_RUNTIME_MINUTES)
 
 
 class SearchEvent(models.Model):

@@ -20,3 +20,16 @@ class BrowseForm(forms.Form):
         if decade is not None and decade % 10:
             raise forms.ValidationError("A decade is a year ending in 0, like 1990.")
         return decade
+
+
+class OnboardingPickForm(forms.Form):
+    """One toggle of the onboarding grid: pick a title, or take the pick back.
+
+    ``page`` is the grid's set, to return to without JavaScript.
+    """
+
+    title = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    picked = forms.TypedChoiceField(
+        choices=[("1", "Pick"), ("0", "Un-pick")], coerce=lambda v: v == "1"
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)

@@ -1,11 +1,16 @@
 """The catalog: titles, their genres and tags, and curated collections (rows)."""
 
+from typing import TYPE_CHECKING
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.posters import poster_version
+
+if TYPE_CHECKING:
+    from accounts.models import Profile
 
 
 class Genre(models.Model):
@@ -31,9 +36,49 @@ class Tag(models.Model):
         return self.name
 
 
+#: Maturity ratings a kids profile may see.
+KIDS_MATURITY_RATINGS = ("G", "PG")
+#: An unrated title is for children when it has one of these genres...
+KIDS_GENRES = ("Children", "Animation")
+#: ...and none of these.
+NOT_FOR_KIDS_GENRES = ("Horror", "Thriller", "Crime", "War", "Film-Noir")
+
+
 class TitleQuerySet(models.QuerySet["Title"]):
     def available(self) -> "TitleQuerySet":
         return self.filter(is_available=True)
+
+    def for_profile(self, profile: "Profile | None") -> "TitleQuerySet":
+        """The titles ``profile`` may see: the one place the kids rule lives.
+
+        Anonymous visitors and grown-up profiles see every available title. A
+        kids profile sees only available titles suitable for children:
+
+        - rated G or PG, whatever their genres (maturity data wins where
+          present); never a title rated PG-13, R or NC-17;
+        - unrated, when its genres include Children or Animation and none of
+          Horror, Thriller, Crime, War or Film-Noir (MovieLens has no maturity
+          data, so its catalog is judged by genre).
+
+        Every catalog read that shows titles goes through here (home rows,
+        title page, genre pages, search, onboarding); posters stay public.
+        """
+        titles = self.available()
+        if profile is not None and profile.is_kids:
+            titles = titles.suitable_for_kids()
+        return titles
+
+    def suitable_for_kids(self) -> "TitleQuerySet":
+        """Titles a kids profile may see; see :meth:`for_profile` for the rule."""
+        genres = Title.genres.through.objects.filter(title_id=OuterRef("pk"))
+        return self.filter(
+            Q(maturity_rating__in=KIDS_MATURITY_RATINGS)
+            | Q(
+                Exists(genres.filter(genre__name__in=KIDS_GENRES)),
+                ~Exists(genres.filter(genre__name__in=NOT_FOR_KIDS_GENRES)),
+                maturity_rating=Title.Maturity.UNRATED,
+            )
+        )
 
 
 class Title(models.Model):

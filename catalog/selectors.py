@@ -10,6 +10,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
     TrigramStrictWordSimilarity,
 )
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -29,16 +30,11 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest, Round
 
-from activity.models import Rating
+from accounts.models import Profile
+from activity.models import Feedback, Rating
 from catalog.models import Genre, Tag, Title, TitleQuerySet
 
 ROW_LENGTH = 20
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    titles: list[Title]
 
 
 def titles_by_popularity(queryset: TitleQuerySet | None = None) -> TitleQuerySet:
@@ -51,38 +47,220 @@ def titles_by_popularity(queryset: TitleQuerySet | None = None) -> TitleQuerySet
     )
 
 
-def landing_rows(genre_rows: int = 6) -> list[Row]:
-    """Non-personalized rows: popular, newest, then the biggest genres."""
-    rows = [
-        Row("Popular on Marquee", list(titles_by_popularity()[:ROW_LENGTH])),
-        Row(
-            "New releases",
-            list(
-                Title.objects.available()
-                .filter(year__isnull=False)
-                .order_by("-year", "-added_at", "id")[:ROW_LENGTH]
-            ),
-        ),
-    ]
-    genres = (
-        Genre.objects.annotate(n=Count("titles")).filter(n__gt=0).order_by("-n", "name")
+# --- Home rows (non-personalized) -------------------------------------------
+
+#: How long a row's title ids (and the list of rows) stay in the cache. Rows
+#: are the same for every grown-up profile (and for every kids profile), and
+#: ranking a genre by its ratings reads every rating of it, so the home and its
+#: fragments read the cache; nothing invalidates it, it just expires.
+ROW_CACHE_SECONDS = 5 * 60
+HOME_GENRE_ROWS = 6
+GENRE_ROW_PREFIX = "genre-"
+_GENRE_SLUG_MAX = Genre._meta.get_field("slug").max_length
+
+
+@dataclass(frozen=True)
+class HomeRow:
+    """A row of the home page: ``key`` names it in its URL, ``name`` heads it."""
+
+    key: str
+    name: str
+
+    @property
+    def genre_slug(self) -> str:
+        """The genre of a "Popular in <Genre>" row, else ""."""
+        if self.key.startswith(GENRE_ROW_PREFIX):
+            return self.key.removeprefix(GENRE_ROW_PREFIX)
+        return ""
+
+
+class UnknownRow(LookupError):
+    """No home row has this key."""
+
+
+class UnknownOnboardingSet(LookupError):
+    """The onboarding grid has no set with this number."""
+
+
+def _audience(profile: Profile | None) -> str:
+    """What the cache keys rows by: kids profiles see other titles."""
+    return "kids" if profile is not None and profile.is_kids else "all"
+
+
+def home_rows(*, profile: Profile | None) -> list[HomeRow]:
+    """The home page's rows, in order: "Popular on Marquee", "New releases",
+    then "Popular in <Genre>" for the biggest genres the profile can see.
+
+    Empty when the profile can see no title at all (an empty catalog).
+    """
+    cache_key = f"catalog:home-rows:{_audience(profile)}"
+    rows = cache.get(cache_key)
+    if rows is None:
+        rows = _home_rows(profile)
+        if rows:  # an empty catalog is cheap to ask again, and may be filled soon
+            cache.set(cache_key, rows, ROW_CACHE_SECONDS)
+    return [HomeRow(key, name) for key, name in rows]
+
+
+def _home_rows(profile: Profile | None) -> list[tuple[str, str]]:
+    visible = Title.objects.for_profile(profile)
+    genres = list(
+        Genre.objects.filter(titles__in=visible.values("pk"))
+        .annotate(n=Count("titles"))
+        .order_by("-n", "name")
+        .values_list("slug", "name")[:HOME_GENRE_ROWS]
     )
-    for genre in genres[:genre_rows]:
-        titles = titles_by_popularity(Title.objects.filter(genres=genre))[:ROW_LENGTH]
-        rows.append(Row(f"Popular in {genre.name}", list(titles)))
-    return [row for row in rows if row.titles]
+    if not genres and not visible.exists():
+        return []
+    return [
+        ("popular", "Popular on Marquee"),
+        ("new", "New releases"),
+        *((f"{GENRE_ROW_PREFIX}{slug}", f"Popular in {name}") for slug, name in genres),
+    ]
+
+
+def home_row(key: str, *, profile: Profile | None) -> tuple[HomeRow, list[Title]]:
+    """One home row and its titles (with ``rating_count`` and ``rating_mean``).
+
+    ``key`` is ``popular``, ``new`` or ``genre-<slug>``; any other, or an
+    unknown genre, raises :class:`UnknownRow`. The row's title ids (with the
+    rating counts and means it was ranked by) come from the cache when they
+    are there; the titles themselves are read again, in one query, so one
+    withdrawn meanwhile is left out at once.
+    """
+    name, entries, titles = _row(key, profile)
+    if titles is None:
+        found = Title.objects.for_profile(profile).in_bulk([pk for pk, _, _ in entries])
+        titles = []
+        for pk, rating_count, rating_mean in entries:
+            if pk in found:
+                title = found[pk]
+                title.rating_count, title.rating_mean = rating_count, rating_mean
+                titles.append(title)
+    return HomeRow(key, name), titles
+
+
+#: A row as cached: its title ids, each with its rating count and mean.
+_RowEntries = list[tuple[int, int, float | None]]
+
+
+def _row(
+    key: str, profile: Profile | None
+) -> tuple[str, _RowEntries, list[Title] | None]:
+    """The row's name and entries, and its titles when they had to be read."""
+    slug = HomeRow(key, "").genre_slug
+    if key not in ("popular", "new") and not 0 < len(slug) <= _GENRE_SLUG_MAX:
+        raise UnknownRow(key)
+    cache_key = f"catalog:row:{key}:{_audience(profile)}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        name, entries = cached
+        return name, entries, None
+    visible = Title.objects.for_profile(profile)
+    if key == "popular":
+        name, titles = "Popular on Marquee", titles_by_popularity(visible)
+    elif key == "new":
+        name = "New releases"
+        titles = _with_rating_stats(visible.filter(year__isnull=False)).order_by(
+            "-year", "-added_at", "id"
+        )
+    else:
+        genre = Genre.objects.filter(slug=slug).first()
+        if genre is None:
+            raise UnknownRow(key)
+        name = f"Popular in {genre.name}"
+        titles = titles_by_popularity(visible.filter(genres=genre))
+    titles = list(titles[:ROW_LENGTH])
+    entries = [(t.pk, t.rating_count, t.rating_mean) for t in titles]
+    if entries:
+        cache.set(cache_key, (name, entries), ROW_CACHE_SECONDS)
+    return name, entries, titles
+
+
+# --- Onboarding ---------------------------------------------------------------
+
+#: A new profile picks at least this many titles before "Done".
+ONBOARDING_MIN_PICKS = 3
+#: Titles per genre in one set of the onboarding grid.
+ONBOARDING_PER_GENRE = 4
+ONBOARDING_SET_SIZE = ONBOARDING_PER_GENRE * HOME_GENRE_ROWS
+
+
+@dataclass(frozen=True)
+class OnboardingSet:
+    """One set of the onboarding grid, and which set "Show me others" shows."""
+
+    titles: list[Title]
+    number: int
+    count: int
+
+    @property
+    def next_number(self) -> int:
+        return self.number % self.count + 1 if self.count else 1
+
+
+def onboarding_set(*, profile: Profile, number: int = 1) -> OnboardingSet:
+    """Set ``number`` (from 1) of well-known titles, spread across genres.
+
+    The "Popular in <Genre>" rows of the home (the biggest genres the profile
+    can see, most rated first, kids-safe for a kids profile) are dealt out by
+    rank, each title once: set 1 holds about the four most rated titles of
+    each genre, set 2 the next four, and so on. Raises
+    :class:`UnknownOnboardingSet` for a set that does not exist.
+    """
+    pool = _onboarding_pool(profile)
+    count = -(-len(pool) // ONBOARDING_SET_SIZE)
+    if not 1 <= number <= max(count, 1):
+        raise UnknownOnboardingSet(number)
+    ids = pool[(number - 1) * ONBOARDING_SET_SIZE : number * ONBOARDING_SET_SIZE]
+    found = Title.objects.for_profile(profile).in_bulk(ids)
+    return OnboardingSet([found[pk] for pk in ids if pk in found], number, count)
+
+
+def _onboarding_pool(profile: Profile) -> list[int]:
+    keys = [
+        row.key
+        for row in home_rows(profile=profile)
+        if row.key.startswith(GENRE_ROW_PREFIX)
+    ] or ["popular"]
+    ranked = [[pk for pk, _, _ in _row(key, profile)[1]] for key in keys]
+    pool: dict[int, None] = {}
+    for rank in range(ROW_LENGTH):
+        for ids in ranked:
+            if rank < len(ids):
+                pool.setdefault(ids[rank])
+    return list(pool)
+
+
+def onboarding_picks(profile: Profile) -> set[int]:
+    """The ids of the titles the profile picked at onboarding."""
+    return set(
+        Feedback.objects.filter(profile=profile, kind=Feedback.Kind.PICK).values_list(
+            "title_id", flat=True
+        )
+    )
+
+
+def profile_needs_onboarding(profile: Profile) -> bool:
+    """A profile with no rating and no pick yet has told us nothing it likes."""
+    return not (
+        Rating.objects.filter(profile=profile).exists()
+        or Feedback.objects.filter(profile=profile, kind=Feedback.Kind.PICK).exists()
+    )
 
 
 # --- Title page -------------------------------------------------------------
 
 
-def title_detail(pk: int) -> Title:
-    """One available title with its genres, tags and rating count and mean.
+def title_detail(pk: int, *, profile: Profile | None) -> Title:
+    """One title the profile may see, with its genres, tags and rating count
+    and mean.
 
-    Raises ``Title.DoesNotExist`` for an unknown or withdrawn title.
+    Raises ``Title.DoesNotExist`` for an unknown or withdrawn title, and for
+    one a kids profile may not see.
     """
     return (
-        Title.objects.available()
+        Title.objects.for_profile(profile)
         .annotate(rating_count=Count("ratings"), rating_mean=Avg("ratings__value"))
         .prefetch_related("genres", "tags")
         .get(pk=pk)
@@ -142,12 +320,15 @@ _RUNTIMES = {
 }
 
 
-def genres_with_counts() -> QuerySet[Genre]:
-    """Genres that hold at least one available title, with ``title_count``."""
+def genres_with_counts(*, profile: Profile | None) -> QuerySet[Genre]:
+    """Genres that hold at least one title the profile may see, with
+    ``title_count``."""
+    if profile is not None and profile.is_kids:
+        visible = Q(titles__in=Title.objects.for_profile(profile).values("pk"))
+    else:
+        visible = Q(titles__is_available=True)
     return (
-        Genre.objects.annotate(
-            title_count=Count("titles", filter=Q(titles__is_available=True))
-        )
+        Genre.objects.annotate(title_count=Count("titles", filter=visible))
         .filter(title_count__gt=0)
         .order_by("name")
     )
@@ -161,9 +342,9 @@ class Facets:
     has_runtimes: bool
 
 
-def genre_facets(genre: Genre) -> Facets:
+def genre_facets(genre: Genre, *, profile: Profile | None) -> Facets:
     rows = (
-        Title.objects.available()
+        Title.objects.for_profile(profile)
         .filter(genres=genre)
         .annotate(
             decade=ExpressionWrapper(F("year") / 10 * 10, output_field=IntegerField())
@@ -182,12 +363,16 @@ def genre_facets(genre: Genre) -> Facets:
 def genre_titles(
     genre: Genre,
     *,
+    profile: Profile | None,
     sort: str = Sort.POPULAR,
     decade: int | None = None,
     runtime: str = "",
 ) -> TitleQuerySet:
-    """Available titles of a genre, filtered and in the order asked for."""
-    queryset = _with_rating_stats(Title.objects.available().filter(genres=genre))
+    """The titles of a genre the profile may see, filtered and in the order
+    asked for."""
+    queryset = _with_rating_stats(
+        Title.objects.for_profile(profile).filter(genres=genre)
+    )
     if decade is not None:
         queryset = queryset.filter(year__gte=decade, year__lte=decade + 9)
     if runtime:
@@ -236,8 +421,8 @@ def _unaccent(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def search_titles(query: str) -> QuerySet[Title]:
-    """Available titles matching ``query``, best first.
+def search_titles(query: str, *, profile: Profile | None) -> QuerySet[Title]:
+    """Titles the profile may see matching ``query``, best first.
 
     On PostgreSQL a title matches when its search document (title weight A,
     alternative title B, genre names C; the last word may be half typed)
@@ -251,7 +436,7 @@ def search_titles(query: str) -> QuerySet[Title]:
     Elsewhere every word must appear in the title or the alternative title,
     most rated first.
     """
-    queryset = _with_rating_stats(Title.objects.available())
+    queryset = _with_rating_stats(Title.objects.for_profile(profile))
     if connection.vendor == "postgresql":
         # The document is unaccented; so are the query's words.
         words = _WORD.findall(_unaccent(query).lower())[:MAX_QUERY_WORDS]

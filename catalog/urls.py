@@ -4,7 +4,11 @@ from catalog import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("", views.landing, name="landing"),
+    path("", views.home, name="landing"),
+    path("rows/<slug:key>/", views.row, name="row"),
+    path("welcome/", views.onboarding, name="onboarding"),
+    path("welcome/picks/", views.onboarding_pick, name="onboarding_pick"),
+    path("welcome/done/", views.onboarding_done, name="onboarding_done"),
     path("titles/<int:pk>/", views.title_detail, name="title"),
     path("titles/<int:pk>/poster.svg", views.poster, name="poster"),
     path("genres/", views.genre_list, name="genres"),

@@ -1,27 +1,36 @@
-"""The catalog's pages: landing, title, poster, genres and search.
+"""The catalog's pages: home and its rows, title, poster, genres, search and
+onboarding.
 
-The browse and search pages serve their full page and, to htmx, the named
-partial they were asked for ("Load more" appends the next page; the header's
-search box fills its suggestions), from one view each.
+The home, browse, search and onboarding pages serve their full page and, to
+htmx, the named partial they were asked for (a home row's titles; "Load more"
+appends the next page; the header's search box fills its suggestions; "Show
+me others" swaps the onboarding grid), from one view each.
+
+What a profile may see is decided by ``Title.objects.for_profile`` (the kids
+rule), which every selector called here applies; posters stay public.
 """
 
 import hashlib
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
 )
 from django.utils.http import quote_etag
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.access import profile_required
 from activity import services as activity_services
+from activity.models import Feedback
 from catalog import posters, selectors
-from catalog.forms import BrowseForm
+from catalog.forms import BrowseForm, OnboardingPickForm
 from catalog.models import Genre, Title
 
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
@@ -30,14 +39,28 @@ POSTER_MAX_AGE = 365 * 24 * 60 * 60
 
 
 @require_safe
-def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/landing.html", {"rows": selectors.landing_rows()})
+def home(request: HttpRequest) -> HttpResponse:
+    """The rows' headings; each row's titles come lazily from :func:`row`."""
+    rows = selectors.home_rows(profile=request.profile)
+    return render(request, "catalog/home.html", {"rows": rows})
+
+
+@require_safe
+def row(request: HttpRequest, key: str) -> HttpResponse:
+    """One home row: its cards for htmx, or a page of them without JavaScript."""
+    try:
+        home_row, titles = selectors.home_row(key, profile=request.profile)
+    except selectors.UnknownRow:
+        raise Http404("No such row.") from None
+    template = "catalog/row.html#row-items" if request.htmx else "catalog/row.html"
+    context = {"row": home_row, "titles": titles}
+    return _varies_with_htmx(render(request, template, context))
 
 
 @require_safe
 def title_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        title = selectors.title_detail(pk)
+        title = selectors.title_detail(pk, profile=request.profile)
     except Title.DoesNotExist:
         raise Http404("No such title.") from None
     context = {"title": title, "viewer_tags": selectors.title_viewer_tags(title)}
@@ -67,7 +90,7 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def genre_list(request: HttpRequest) -> HttpResponse:
-    genres = selectors.genres_with_counts()
+    genres = selectors.genres_with_counts(profile=request.profile)
     return render(request, "catalog/genre_list.html", {"genres": genres})
 
 
@@ -77,7 +100,9 @@ def genre_detail(request: HttpRequest, slug: str) -> HttpResponse:
     genre = get_object_or_404(Genre, slug=slug)
     form = BrowseForm(request.GET)
     if form.is_valid():
-        titles = selectors.genre_titles(genre, **form.cleaned_data)
+        titles = selectors.genre_titles(
+            genre, profile=request.profile, **form.cleaned_data
+        )
         page = _page(titles, request.GET.get("page"))
         context = {"genre": genre, **_page_context(page, request.GET)}
         if request.htmx:
@@ -86,7 +111,7 @@ def genre_detail(request: HttpRequest, slug: str) -> HttpResponse:
         status = 200
     else:
         context, status = {"genre": genre}, 400
-    facets = selectors.genre_facets(genre)
+    facets = selectors.genre_facets(genre, profile=request.profile)
     chosen = form.cleaned_data
     context |= {
         "form": form,
@@ -110,21 +135,125 @@ def search(request: HttpRequest) -> HttpResponse:
     query, shortened = selectors.clean_query(request.GET.get("q", ""))
     context = {"search_query": query, "shortened": shortened}
     if request.htmx and request.htmx.target == SUGGESTIONS_TARGET:
-        titles = selectors.search_titles(query)[: selectors.SUGGESTIONS]
+        titles = selectors.search_titles(query, profile=request.profile)
+        titles = titles[: selectors.SUGGESTIONS]
         context["titles"] = list(titles)
         return _varies_with_htmx(
             render(request, "catalog/search.html#suggestions", context)
         )
 
-    page = _page(selectors.search_titles(query), request.GET.get("page"))
+    profile = request.profile
+    page = _page(
+        selectors.search_titles(query, profile=profile), request.GET.get("page")
+    )
     context.update(_page_context(page, {"q": query}))
-    profile = getattr(request, "profile", None)
     if query and profile is not None and page.number == 1 and not request.htmx:
         activity_services.search_record(profile=profile, query=query)
     template = "catalog/search.html"
     if request.htmx:
         template += "#results-page"
     return _varies_with_htmx(render(request, template, context))
+
+
+# --- Onboarding -------------------------------------------------------------
+
+
+@require_safe
+@profile_required
+def onboarding(request: HttpRequest) -> HttpResponse:
+    """A new profile picks titles it likes; "Show me others" (``?page=``) swaps
+    the grid for the next set."""
+    number = _int_or_404(request.GET.get("page", "1"))
+    context = _onboarding_context(request.profile, number)
+    template = "catalog/onboarding.html"
+    if request.htmx:
+        template += "#pick-set"
+    return _varies_with_htmx(render(request, template, context))
+
+
+@require_POST
+@profile_required
+def onboarding_pick(request: HttpRequest) -> HttpResponse:
+    """Picks a title (``picked=1``) or takes the pick back (``picked=0``)."""
+    form = OnboardingPickForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            "Choose a title to pick or un-pick.", status=400, content_type="text/plain"
+        )
+    profile = request.profile
+    title = get_object_or_404(
+        Title.objects.for_profile(profile), pk=form.cleaned_data["title"]
+    )
+    picked = form.cleaned_data["picked"]
+    change = (
+        activity_services.feedback_add if picked else activity_services.feedback_remove
+    )
+    change(profile=profile, title=title, kind=Feedback.Kind.PICK)
+    number = form.cleaned_data["page"] or 1
+    if not request.htmx:
+        url = reverse("catalog:onboarding")
+        return redirect(f"{url}?{urlencode({'page': number})}#pick-{title.pk}")
+    context = {
+        "title": title,
+        "picked": picked,
+        "page_number": number,
+        **_pick_counts(selectors.onboarding_picks(profile)),
+    }
+    return render(request, "catalog/onboarding.html#pick-changed", context)
+
+
+@require_POST
+@profile_required
+def onboarding_done(request: HttpRequest) -> HttpResponse:
+    """Home, once the profile has picked enough titles; a 400 before that."""
+    picks = selectors.onboarding_picks(request.profile)
+    if len(picks) < selectors.ONBOARDING_MIN_PICKS:
+        context = _onboarding_context(request.profile, 1, picks=picks)
+        context["done_error"] = (
+            f"Pick at least {selectors.ONBOARDING_MIN_PICKS} titles you like, "
+            "or skip this for now."
+        )
+        return render(request, "catalog/onboarding.html", context, status=400)
+    messages.success(
+        request, "Thanks! Marquee will use your picks to suggest what to watch."
+    )
+    return redirect("catalog:landing")
+
+
+def _onboarding_context(profile, number: int, picks: set[int] | None = None) -> dict:
+    try:
+        pick_set = selectors.onboarding_set(profile=profile, number=number)
+    except selectors.UnknownOnboardingSet:
+        raise Http404("No such set of titles.") from None
+    if picks is None:
+        picks = selectors.onboarding_picks(profile)
+    url = reverse("catalog:onboarding")
+    return {
+        "pick_set": pick_set,
+        "cards": [(title, title.pk in picks) for title in pick_set.titles],
+        "page_number": pick_set.number,
+        "others_url": (
+            f"{url}?{urlencode({'page': pick_set.next_number})}"
+            if pick_set.count > 1
+            else ""
+        ),
+        **_pick_counts(picks),
+    }
+
+
+def _pick_counts(picks: set[int]) -> dict:
+    return {
+        "pick_count": len(picks),
+        "min_picks": selectors.ONBOARDING_MIN_PICKS,
+        "can_finish": len(picks) >= selectors.ONBOARDING_MIN_PICKS,
+    }
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404("No such page.") from None
 
 
 def _page(object_list, number: str | None) -> Page:

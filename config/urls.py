@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),
+    path("", include("activity.urls")),
 ]

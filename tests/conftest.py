@@ -47,6 +47,15 @@ def postgres(db) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Every test starts with an empty cache: the home rows are kept there,
+    and ids cached by one test would name other titles (or none) in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def movielens_dir() -> Path:
     return Path(settings.MOVIELENS_DIR)
@@ -285,3 +294,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         logged = worker.log(offset) or f"(nothing logged; see {worker.log_path})"
         report.sections.append(("Celery worker log", logged))
     return report
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Runs ``transaction.on_commit`` work (task enqueues) as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def artifact_dir(settings, tmp_path) -> Path:
+    """Model artifacts of this test go to its own temporary folder."""
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "ARTIFACT_DIR": tmp_path / "models"}
+    return tmp_path / "models"
+
+
+@pytest.fixture
+def demo_catalog(artifact_dir) -> None:
+    """A small demo catalog with planted tastes: 150 titles, 40 viewers."""
+    from datetime import UTC, datetime
+
+    from catalog.services import demo_catalog_seed
+
+    demo_catalog_seed(
+        seed=7, titles=150, viewers=40, until=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+@pytest.fixture
+def trained(demo_catalog, on_commit):
+    """An active model trained on the demo catalog, candidates stored for everyone."""
+    from recommendations import services
+
+    with on_commit():
+        return services.model_train(
+            params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
+        )

@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
 from accounts.models import Profile, User
-from activity.models import Rating
+from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Genre, Tag, Title
 
 
@@ -77,3 +77,31 @@ class TagFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"tag {n}")
+
+
+class ViewingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ViewingEvent
+
+    profile = factory.SubFactory(ProfileFactory)
+    title = factory.SubFactory(TitleFactory)
+    progress = 0.25
+    seconds_watched = 1500
+    device_class = ViewingEvent.Device.DESKTOP
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Feedback
+
+    profile = factory.SubFactory(ProfileFactory)
+    title = factory.SubFactory(TitleFactory)
+    kind = Feedback.Kind.THUMBS_UP
+
+
+class ListItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ListItem
+
+    profile = factory.SubFactory(ProfileFactory)
+    title = factory.SubFactory(TitleFactory)

@@ -52,11 +52,13 @@ def test_sign_up_creates_the_account_and_first_profile_and_logs_in(client):
 
     user = User.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:profile_picker")
+    # The first profile is the one watching, and it starts with onboarding.
+    assert response["Location"] == reverse("catalog:onboarding")
     assert user.email == "grace@example.com"
     assert user.check_password(STRONG_PASSWORD)
     assert list(user.profiles.values_list("name", flat=True)) == ["grace"]
     assert logged_in_user_id(client) == user.pk
+    assert client.session[ACTIVE_PROFILE_SESSION_KEY] == user.profiles.get().pk
 
 
 def test_sign_up_page_renders_every_field_with_a_label(client):
@@ -382,9 +384,11 @@ def test_create_a_profile(signed_in, account, profile):
         {"name": "Kiddo", "avatar_color": "#2ecc71", "is_kids": "on"},
     )
 
-    assert response["Location"] == reverse("accounts:profile_manage")
+    # The new profile is the one watching, and it starts with onboarding.
+    assert response["Location"] == reverse("catalog:onboarding")
     kiddo = account.profiles.get(name="Kiddo")
     assert (kiddo.avatar_color, kiddo.is_kids) == ("#2ecc71", True)
+    assert signed_in.session[ACTIVE_PROFILE_SESSION_KEY] == kiddo.pk
 
 
 def test_the_colour_is_a_labelled_radio_group(signed_in, profile):

@@ -203,7 +203,9 @@ def test_poster_view_refuses_post(client):
 def test_cards_show_the_poster_and_link_to_the_title_page(client):
     title = TitleFactory(title="Heat & Dust", year=1983)
 
-    html = client.get(reverse("catalog:landing")).content.decode()
+    html = client.get(
+        reverse("catalog:row", args=["popular"]), headers={"HX-Request": "true"}
+    ).content.decode()
 
     assert f'<a class="card-link" href="/titles/{title.pk}/">' in html
     assert (

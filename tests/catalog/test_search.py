@@ -346,31 +346,31 @@ def test_search_document_follows_renames_and_genre_changes(postgres):
 
     title.title = "Heat"
     title.save()
-    assert list(search_titles("heat")) == [title]
+    assert list(search_titles("heat", profile=None)) == [title]
 
     title.genres.add(thriller)
-    assert list(search_titles("thriller")) == [title]
+    assert list(search_titles("thriller", profile=None)) == [title]
 
     thriller.name = "Suspense"
     thriller.save()
-    assert list(search_titles("suspense")) == [title]
-    assert list(search_titles("thriller")) == []
+    assert list(search_titles("suspense", profile=None)) == [title]
+    assert list(search_titles("thriller", profile=None)) == []
 
     title.genres.clear()
-    assert list(search_titles("suspense")) == []
+    assert list(search_titles("suspense", profile=None)) == []
 
 
 def test_unaccented_query_finds_the_accented_title(postgres):
     amelie = TitleFactory(title="Amélie")
 
-    assert list(search_titles("amelie")) == [amelie]
+    assert list(search_titles("amelie", profile=None)) == [amelie]
 
 
 def test_misspelt_title_is_found_by_trigram_similarity(postgres):
     matrix = popular("The Matrix", 3)
     popular("Mother", 5)
 
-    assert list(search_titles("matrx")) == [matrix]
+    assert list(search_titles("matrx", profile=None)) == [matrix]
 
 
 # --- PostgreSQL: ranking on the real ml-latest-small ------------------------
@@ -396,7 +396,7 @@ def catalog(movielens, db) -> None:
 
 
 def top(q: str, n: int) -> list[str]:
-    return [title.title for title in search_titles(q)[:n]]
+    return [title.title for title in search_titles(q, profile=None)[:n]]
 
 
 def test_real_matrx_finds_the_matrix_in_the_top_3(catalog):
@@ -433,7 +433,7 @@ def test_real_search_words_in_any_order(catalog):
 
 
 def test_real_genre_name_matches_after_titles_that_contain_it(catalog):
-    results = list(search_titles("western")[:60])
+    results = list(search_titles("western", profile=None)[:60])
 
     assert "western" in results[0].title.lower()
     western = Genre.objects.get(name="Western")

@@ -85,23 +85,25 @@ SMALL = '{"n_factors": 5, "n_epochs": 3, "random_state": 0}'
 
 @pytest.mark.django_db
 def test_train_list_promote_and_rollback(catalog):
-    first = run("train", "--params", SMALL)
-    assert "Version #1 (svd): Active" in first
-    assert "NDCG@10" in first and "RMSE" in first
+    first_out = run("train", "--params", SMALL)
+    first = ModelVersion.objects.get()
+    assert f"Version #{first.pk} (svd): Active" in first_out
+    assert "NDCG@10" in first_out and "RMSE" in first_out
 
     second = json.loads(run("train", "--params", SMALL, "--force", "--json"))
-    assert second["id"] == 2 and second["status"] == "active"
+    assert second["id"] > first.pk and second["status"] == "active"
 
     listing = run("models")
-    assert listing.splitlines()[1].split()[:3] == ["2", "active", "svd"]
-    assert listing.splitlines()[2].split()[:3] == ["1", "retired", "svd"]
+    assert listing.splitlines()[1].split()[:3] == [str(second["id"]), "active", "svd"]
+    assert listing.splitlines()[2].split()[:3] == [str(first.pk), "retired", "svd"]
 
-    assert "Version #1 is now active." in run("models", "rollback")
-    assert ModelVersion.objects.get(status="active").pk == 1
-    assert "Version #2 is now active." in run("models", "promote", "2", "--force")
+    assert f"Version #{first.pk} is now active." in run("models", "rollback")
+    assert ModelVersion.objects.get(status="active").pk == first.pk
+    out = run("models", "promote", str(second["id"]), "--force")
+    assert f"Version #{second['id']} is now active." in out
 
-    with pytest.raises(CommandError, match="no model version #99"):
-        run("models", "promote", "99")
+    with pytest.raises(CommandError, match="no model version #99999"):
+        run("models", "promote", "99999")
 
 
 @pytest.mark.django_db

@@ -1,6 +1,5 @@
 """Training, publishing, promotion and freshness against the real database."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,39 +9,11 @@ from django.urls import reverse
 from accounts.models import Profile, User
 from activity.models import Feedback, Rating
 from catalog.models import Title
-from catalog.services import demo_catalog_seed
 from recommendations import services
 from recommendations.engine.artifact import ArtifactError
 from recommendations.models import ModelVersion, ProfileCandidates
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def artifact_dir(settings, tmp_path) -> Path:
-    settings.RECOMMENDER = {**settings.RECOMMENDER, "ARTIFACT_DIR": tmp_path / "models"}
-    return tmp_path / "models"
-
-
-@pytest.fixture
-def catalog(artifact_dir):
-    demo_catalog_seed(
-        seed=7, titles=150, viewers=40, until=datetime(2026, 1, 1, tzinfo=UTC)
-    )
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Runs ``transaction.on_commit`` work (task enqueues) as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def trained(catalog, on_commit) -> ModelVersion:
-    with on_commit():
-        return services.model_train(
-            params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
-        )
 
 
 def test_training_publishes_an_active_version_with_metrics_and_candidates(
@@ -61,7 +32,7 @@ def test_training_publishes_an_active_version_with_metrics_and_candidates(
     assert all(0.5 <= p <= 5.0 for p in candidates.predicted)
 
 
-def test_opted_out_profile_contributes_nothing_to_training(catalog):
+def test_opted_out_profile_contributes_nothing_to_training(demo_catalog):
     profile = Profile.objects.first()
     assert services.training_dataset().users.tolist().count(profile.pk) > 0
     profile.allow_training = False
@@ -70,7 +41,7 @@ def test_opted_out_profile_contributes_nothing_to_training(catalog):
     assert profile.pk not in services.training_dataset().users
 
 
-def test_unavailable_titles_are_neither_trained_on_nor_recommended(catalog):
+def test_unavailable_titles_are_neither_trained_on_nor_recommended(demo_catalog):
     popular = Title.objects.order_by("-ratings__value").first()
     Title.objects.filter(pk=popular.pk).update(is_available=False)
 
@@ -80,7 +51,7 @@ def test_unavailable_titles_are_neither_trained_on_nor_recommended(catalog):
         assert popular.pk not in candidates.title_ids
 
 
-def test_only_one_training_runs_at_a_time(catalog):
+def test_only_one_training_runs_at_a_time(demo_catalog):
     ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
 
     with pytest.raises(services.TrainingInProgress):

@@ -1,0 +1,125 @@
+"""Reads of a profile's activity for its pages: title actions, shelves, player.
+
+Every read here is scoped to one profile (the caller's ``request.profile``,
+already checked to be the user's), so another profile's rows are simply not
+found: a 404, never a 403.
+"""
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from accounts.models import Profile
+from activity.models import Feedback, ListItem, Rating, ViewingEvent
+from catalog.models import Title, TitleQuerySet
+
+
+def titles_for(profile: Profile) -> TitleQuerySet:
+    """The titles this profile may open and act on: available ones, and on a
+    kids profile only those suitable for children (the catalog's rule)."""
+    return Title.objects.for_profile(profile)
+
+
+# --- one title, as this profile sees it ---------------------------------------
+
+
+def _latest_viewing(profile: Profile) -> QuerySet[ViewingEvent]:
+    return ViewingEvent.objects.filter(profile=profile, title=OuterRef("pk")).order_by(
+        "-started_at", "-id"
+    )
+
+
+def title_with_state(profile: Profile, pk: int) -> Title:
+    """One title the profile may act on, with what the profile did to it.
+
+    Annotated with ``my_rating`` (None when unrated), ``thumbs`` ("thumbs_up",
+    "thumbs_down" or None), ``not_interested``, ``on_list``, and the latest
+    viewing's ``last_progress`` and ``last_completed`` (None when never
+    played). One query. Raises ``Title.DoesNotExist``.
+    """
+    mine = {"profile": profile, "title": OuterRef("pk")}
+    thumbs = Feedback.objects.filter(
+        **mine, kind__in=[Feedback.Kind.THUMBS_UP, Feedback.Kind.THUMBS_DOWN]
+    )
+    latest = _latest_viewing(profile)
+    return (
+        titles_for(profile)
+        .annotate(
+            my_rating=Subquery(Rating.objects.filter(**mine).values("value")[:1]),
+            thumbs=Subquery(thumbs.order_by("-created_at").values("kind")[:1]),
+            not_interested=Exists(
+                Feedback.objects.filter(**mine, kind=Feedback.Kind.NOT_INTERESTED)
+            ),
+            on_list=Exists(ListItem.objects.filter(**mine)),
+            last_progress=Subquery(latest.values("progress")[:1]),
+            last_completed=Subquery(latest.values("completed")[:1]),
+        )
+        .get(pk=pk)
+    )
+
+
+def resume_progress(title: Title) -> float:
+    """Where "Resume" starts for a title from :func:`title_with_state`: the
+    latest viewing's progress, unless it was finished (then from the start)."""
+    if title.last_progress is None or title.last_completed:
+        return 0.0
+    return title.last_progress
+
+
+# --- the profile's shelves ------------------------------------------------------
+
+
+def my_list(profile: Profile) -> QuerySet[ListItem]:
+    """My List, latest addition first."""
+    return (
+        ListItem.objects.filter(profile=profile, title__in=titles_for(profile))
+        .select_related("title")
+        .order_by("-added_at", "-id")
+    )
+
+
+def continue_watching(profile: Profile) -> QuerySet[ViewingEvent]:
+    """One viewing per title, the latest, when it is unfinished and was not
+    removed from the row; most recently started first."""
+    latest = ViewingEvent.objects.filter(
+        profile=profile, title=OuterRef("title")
+    ).order_by("-started_at", "-id")
+    return (
+        ViewingEvent.objects.filter(
+            profile=profile,
+            completed=False,
+            dismissed=False,
+            title__in=titles_for(profile),
+            pk=Subquery(latest.values("pk")[:1]),
+        )
+        .select_related("title")
+        .order_by("-started_at", "-id")
+    )
+
+
+def ratings(profile: Profile) -> QuerySet[Rating]:
+    """The profile's ratings, latest first."""
+    return (
+        Rating.objects.filter(profile=profile, title__in=titles_for(profile))
+        .select_related("title")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def history(profile: Profile) -> QuerySet[ViewingEvent]:
+    """Every viewing, latest first."""
+    return (
+        ViewingEvent.objects.filter(profile=profile, title__in=titles_for(profile))
+        .select_related("title")
+        .order_by("-started_at", "-id")
+    )
+
+
+def viewing_of(profile: Profile, viewing_id: int) -> ViewingEvent:
+    """The profile's own viewing of a title it may still open, with its title.
+
+    Raises ``ViewingEvent.DoesNotExist`` for anyone else's.
+    """
+    return (
+        ViewingEvent.objects.filter(profile=profile, title__in=titles_for(profile))
+        .select_related("title")
+        .get(pk=viewing_id)
+    )

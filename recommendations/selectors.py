@@ -1,0 +1,113 @@
+"""Reads of the recommender for pages: titles like a title ("More like this")."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Avg, Count, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Profile
+from activity.models import Feedback, Rating
+from catalog.models import Title, TitleQuerySet
+from recommendations import services
+
+MORE_LIKE_THIS = 20
+#: Neighbours read from the model per title shown, so that titles the profile
+#: already rated or hid (or may not see) still leave a full row.
+_OVERFETCH = 3
+
+
+def similar_title_ids(title_id: int, limit: int) -> list[int] | None:
+    """The active model's nearest titles to ``title_id``, most similar first.
+
+    Neighbours are the titles whose score the presence of ``title_id`` lifts
+    most in the ranking model (the row of its item-item weights, as in
+    ``RankingModel.neighbours``), keeping positive weights only. Computed for
+    this one row, not for the whole catalogue. ``None`` when there is no
+    active model or the title is not in it.
+    """
+    version = services.active_version()
+    if version is None:
+        return None
+    ranking = services.recommender_for(version).ranking
+    item_ids = ranking.item_ids
+    row = int(np.searchsorted(item_ids, title_id))
+    if row >= len(item_ids) or item_ids[row] != title_id:
+        return None
+    weights = ranking.B[row].astype(np.float64)
+    weights[row] = -np.inf
+    count = min(limit, len(item_ids) - 1)
+    if count <= 0:
+        return []
+    top = np.argpartition(-weights, count - 1)[:count]
+    top = top[np.argsort(-weights[top], kind="stable")]
+    return [int(i) for i in item_ids[top[weights[top] > 0]]]
+
+
+@dataclass(frozen=True)
+class SimilarTitles:
+    titles: list[Title]
+    #: "model" (people who watched it also watched...) or "genres" (the fallback).
+    source: str
+
+
+def _with_rating_stats(titles: TitleQuerySet) -> TitleQuerySet:
+    ratings = Rating.objects.filter(title=OuterRef("pk")).order_by().values("title")
+    return titles.annotate(
+        rating_count=Coalesce(
+            Subquery(ratings.annotate(n=Count("*")).values("n")), Value(0)
+        ),
+        rating_mean=Subquery(ratings.annotate(mean=Avg("value")).values("mean")),
+    )
+
+
+def _showable(profile: Profile, title: Title) -> TitleQuerySet:
+    """Titles the profile may see, minus this one and those it rated or turned down."""
+    turned_down = Feedback.objects.filter(
+        profile=profile,
+        title=OuterRef("pk"),
+        kind__in=[Feedback.Kind.NOT_INTERESTED, Feedback.Kind.THUMBS_DOWN],
+    )
+    rated = Rating.objects.filter(profile=profile, title=OuterRef("pk"))
+    return (
+        Title.objects.for_profile(profile)
+        .exclude(pk=title.pk)
+        .exclude(Exists(rated))
+        .exclude(Exists(turned_down))
+    )
+
+
+def more_like_this(
+    profile: Profile, title: Title, limit: int = MORE_LIKE_THIS
+) -> SimilarTitles:
+    """Titles like ``title`` for this profile, with rating count and mean.
+
+    From the active model's neighbours of the title; when there is no model,
+    the title is not in it, or none of its neighbours is left, the most rated
+    titles sharing the most genres with it. Either way only titles the
+    profile may see, and none it already rated, hid or gave a thumbs down.
+    """
+    neighbour_ids = similar_title_ids(title.pk, limit * _OVERFETCH)
+    if neighbour_ids:
+        found = {
+            t.pk: t
+            for t in _with_rating_stats(_showable(profile, title)).filter(
+                pk__in=neighbour_ids
+            )
+        }
+        titles = [found[pk] for pk in neighbour_ids if pk in found][:limit]
+        if titles:
+            return SimilarTitles(titles, "model")
+    genre_ids = [genre.pk for genre in title.genres.all()]
+    if not genre_ids:
+        return SimilarTitles([], "genres")
+    through = Title.genres.through.objects.filter(
+        title_id=OuterRef("pk"), genre_id__in=genre_ids
+    ).order_by()
+    shared = Subquery(through.values("title_id").annotate(n=Count("*")).values("n")[:1])
+    titles = (
+        _with_rating_stats(_showable(profile, title).filter(Exists(through)))
+        .annotate(shared_genres=shared)
+        .order_by("-shared_genres", "-rating_count", "sort_title", "id")[:limit]
+    )
+    return SimilarTitles(list(titles), "genres")
