@@ -253,18 +253,47 @@ def profile_needs_onboarding(profile: Profile) -> bool:
 
 
 def title_detail(pk: int, *, profile: Profile | None) -> Title:
-    """One title the profile may see, with its genres, tags and rating count
-    and mean.
+    """One title the profile may see (one query by primary key).
 
     Raises ``Title.DoesNotExist`` for an unknown or withdrawn title, and for
     one a kids profile may not see.
     """
-    return (
-        Title.objects.for_profile(profile)
-        .annotate(rating_count=Count("ratings"), rating_mean=Avg("ratings__value"))
-        .prefetch_related("genres", "tags")
-        .get(pk=pk)
-    )
+    return Title.objects.for_profile(profile).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """What the title page shows besides the title row; the same for everyone."""
+
+    genres: list[Genre]
+    tags: list[Tag]
+    viewer_tags: list[Tag]
+    rating_count: int
+    rating_mean: float | None
+
+
+TITLE_FACTS_SECONDS = 300
+
+
+def title_facts(title: Title) -> TitleFacts:
+    """Genres, editorial and viewers' tags, rating count and mean, cached for
+    five minutes per title: they change slowly and are public, and reading
+    them is most of the title page's cost."""
+    key = f"catalog:title-facts:{title.pk}"
+    facts = cache.get(key)
+    if facts is None:
+        stats = Rating.objects.filter(title=title).aggregate(
+            n=Count("id"), mean=Avg("value")
+        )
+        facts = TitleFacts(
+            genres=list(title.genres.all()),
+            tags=list(title.tags.all()),
+            viewer_tags=title_viewer_tags(title),
+            rating_count=stats["n"],
+            rating_mean=stats["mean"],
+        )
+        cache.set(key, facts, TITLE_FACTS_SECONDS)
+    return facts
 
 
 def title_viewer_tags(title: Title, limit: int = 12) -> list[Tag]:

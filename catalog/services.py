@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -273,6 +273,19 @@ def _counts(source: str) -> tuple[int, int, int, int]:
     )
 
 
+def _refresh_planner_statistics() -> None:
+    """ANALYZE after a bulk load, so PostgreSQL plans searches and pages with
+    real row counts at once instead of waiting for autovacuum (a fresh import
+    without it ran search 3x slower on a bitmap scan of every title)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE catalog_title, catalog_title_genres, catalog_genre, "
+            "activity_rating, activity_tagapplication, accounts_profile"
+        )
+
+
 def movielens_import(
     *,
     folder: Path,
@@ -295,6 +308,7 @@ def movielens_import(
         _import_ratings(layout, titles, viewers, progress)
         _import_tags(layout, titles, viewers)
         after = _counts(source)
+    _refresh_planner_statistics()
     return ImportReport(
         layout=layout.kind,
         titles=after[0],
@@ -433,6 +447,7 @@ def demo_catalog_seed(
             ],
             batch_size=BATCH_SIZE,
         )
+    _refresh_planner_statistics()
     return DemoSeedReport(
         seed=seed,
         titles=len(title_ids),

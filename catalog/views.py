@@ -63,7 +63,8 @@ def title_detail(request: HttpRequest, pk: int) -> HttpResponse:
         title = selectors.title_detail(pk, profile=request.profile)
     except Title.DoesNotExist:
         raise Http404("No such title.") from None
-    context = {"title": title, "viewer_tags": selectors.title_viewer_tags(title)}
+    facts = selectors.title_facts(title)
+    context = {"title": title, "facts": facts, "viewer_tags": facts.viewer_tags}
     return render(request, "catalog/title_detail.html", context)
 
 
