@@ -14,6 +14,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -144,8 +145,14 @@ def search(request: HttpRequest) -> HttpResponse:
         )
 
     profile = request.profile
+    kids = bool(profile and profile.is_kids)
+    count_key = (
+        f"catalog:search-count:{kids}:{hashlib.sha256(query.encode()).hexdigest()}"
+    )
     page = _page(
-        selectors.search_titles(query, profile=profile), request.GET.get("page")
+        selectors.search_titles(query, profile=profile),
+        request.GET.get("page"),
+        count_key=count_key,
     )
     context.update(_page_context(page, {"q": query}))
     if query and profile is not None and page.number == 1 and not request.htmx:
@@ -257,9 +264,15 @@ def _int_or_404(value: str) -> int:
         raise Http404("No such page.") from None
 
 
-def _page(object_list, number: str | None) -> Page:
-    """One page of results; a page that is not a number or out of range is a 404."""
+def _page(object_list, number: str | None, count_key: str | None = None) -> Page:
+    """One page of results; a page that is not a number or out of range is a 404.
+
+    With ``count_key`` the number of results is kept in the cache for a few
+    minutes, so paging through (or repeating) a search counts its matches once.
+    """
     paginator = Paginator(object_list, selectors.PAGE_SIZE)
+    if count_key:
+        paginator.count = cache.get_or_set(count_key, lambda: object_list.count(), 300)
     try:
         return paginator.page(number or 1)
     except InvalidPage:
