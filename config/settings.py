@@ -95,6 +95,10 @@ DATABASES = {
     ),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Keep connections between requests: opening a PostgreSQL connection costs
+# more than the queries of most pages.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a Celery worker writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
