@@ -511,13 +511,15 @@ def _search_postgres(
             " & ".join(words[:-1]), search_type="raw", config="english"
         )
     matches = Q(document=search_query)
-    if len(text) >= MIN_TRIGRAM_QUERY:
+    queryset = queryset.alias(document=_SEARCH_DOCUMENT)
+    # Fuzzy (trigram) matching only when the words themselves find nothing:
+    # it costs two more index scans, and typos are what it is for.
+    if len(text) >= MIN_TRIGRAM_QUERY and not queryset.filter(matches).exists():
         matches |= Q(title__trigram_word_similar=text) | Q(
             alternative_title__trigram_word_similar=text
         )
     return (
-        queryset.alias(document=_SEARCH_DOCUMENT)
-        .filter(matches)
+        queryset.filter(matches)
         .annotate(
             rank=SearchRank(F("document"), search_query, normalization=Value(32))
             + Greatest(

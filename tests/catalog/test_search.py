@@ -254,11 +254,13 @@ def test_search_page_query_count_does_not_grow(
     for i in range(titles):
         RatingFactory(title=TitleFactory(title=f"Heat {i}", genres=[genre]))
 
-    # count, then the page with rating count and mean
-    with django_assert_num_queries(2):
+    # count, then the page with rating count and mean; PostgreSQL first asks
+    # whether the words match anything (else it adds fuzzy trigram matching)
+    words_first = connection.vendor == "postgresql"
+    with django_assert_num_queries(2 + words_first):
         response = search(client, "heat")
     assert len(found(response)) == min(titles, PAGE_SIZE)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + words_first):
         client.get(reverse("catalog:search"), {"q": "heat"}, headers=SUGGEST)
 
 
@@ -443,7 +445,8 @@ def test_real_genre_name_matches_after_titles_that_contain_it(catalog):
 
 
 def test_real_search_page_and_suggestions(client, catalog, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    # do the words match? then count, then the page
+    with django_assert_num_queries(3):
         response = search(client, "star wars")
     assert found(response)[0] == "Star Wars: Episode IV - A New Hope"
 
