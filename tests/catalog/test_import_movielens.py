@@ -290,16 +290,16 @@ def test_csv_folder_imports_titles_links_ratings_and_tags():
             "ml-latest-tiny-1@movielens.invalid",
             "The Matrix",
             "philosophy",
-            at(964982900),
+            at(1500075957),
         ),
         (
             "ml-latest-tiny-2@movielens.invalid",
             "Seven",
             "serial killer",
-            at(1445715010),
+            at(1500036170),
         ),
-        ("ml-latest-tiny-2@movielens.invalid", "Seven", "twist ending", at(1445715000)),
-        ("ml-latest-tiny-7@movielens.invalid", "Toy Story", "pixar", at(1254000200)),
+        ("ml-latest-tiny-2@movielens.invalid", "Seven", "twist ending", at(1500032553)),
+        ("ml-latest-tiny-7@movielens.invalid", "Toy Story", "pixar", at(1500018085)),
     ]
 
 
@@ -337,13 +337,13 @@ def test_100k_folder_imports_latin1_titles_genres_and_ratings():
     }
     assert list(Title.objects.values_list("movielens_id", flat=True)) == [None] * 5
     assert ratings() == [
-        ("ml-100k-1@movielens.invalid", "Les Misérables", 4.0, at(874965806)),
-        ("ml-100k-1@movielens.invalid", "Toy Story", 5.0, at(874965758)),
-        ("ml-100k-2@movielens.invalid", "The Third Man", 5.0, at(888551012)),
-        ("ml-100k-2@movielens.invalid", "Toy Story", 3.0, at(888550871)),
-        ("ml-100k-3@movielens.invalid", "Lamerica", 4.0, at(875072601)),
-        ("ml-100k-3@movielens.invalid", "Les Misérables", 1.0, at(875072560)),
-        ("ml-100k-3@movielens.invalid", "Unforgiven", 2.0, at(875072484)),
+        ("ml-100k-1@movielens.invalid", "Les Misérables", 4.0, at(1500047021)),
+        ("ml-100k-1@movielens.invalid", "Toy Story", 5.0, at(1500043404)),
+        ("ml-100k-2@movielens.invalid", "The Third Man", 5.0, at(1500065106)),
+        ("ml-100k-2@movielens.invalid", "Toy Story", 3.0, at(1500061489)),
+        ("ml-100k-3@movielens.invalid", "Lamerica", 4.0, at(1500057872)),
+        ("ml-100k-3@movielens.invalid", "Les Misérables", 1.0, at(1500054255)),
+        ("ml-100k-3@movielens.invalid", "Unforgiven", 2.0, at(1500050638)),
     ]
     assert output == (
         f"Imported {ML_100K} (100k format): 5 titles (5 new), 3 viewers (3 new), "
@@ -431,11 +431,11 @@ def test_1m_folder_imports_latin1_titles_genres_and_ratings():
         2571,
     ]
     assert ratings() == [
-        ("ml-1m-1@movielens.invalid", "The Matrix", 4.0, at(978302109)),
-        ("ml-1m-1@movielens.invalid", "Toy Story", 5.0, at(978300760)),
-        ("ml-1m-2@movielens.invalid", "Cinema Paradiso", 5.0, at(978299026)),
-        ("ml-1m-2@movielens.invalid", "La Cité des enfants perdus", 3.0, at(978298413)),
-        ("ml-1m-2@movielens.invalid", "The Matrix", 5.0, at(978299200)),
+        ("ml-1m-1@movielens.invalid", "The Matrix", 4.0, at(1500094042)),
+        ("ml-1m-1@movielens.invalid", "Toy Story", 5.0, at(1500090425)),
+        ("ml-1m-2@movielens.invalid", "Cinema Paradiso", 5.0, at(1500083191)),
+        ("ml-1m-2@movielens.invalid", "La Cité des enfants perdus", 3.0, at(1500079574)),
+        ("ml-1m-2@movielens.invalid", "The Matrix", 5.0, at(1500086808)),
     ]
 
 
@@ -518,7 +518,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_TINY,
             "ratings.csv",
             13,
-            "7,47,7,1254000100",
+            "7,47,7,1500014468",
             "rating 7 is outside 0.5–5.0 in half stars",
             id="csv-rating-7",
         ),
@@ -526,7 +526,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_TINY,
             "ratings.csv",
             13,
-            "7,47,3.3,1254000100",
+            "7,47,3.3,1500014468",
             "rating 3.3 is outside 0.5–5.0 in half stars",
             id="csv-rating-3.3",
         ),
@@ -534,7 +534,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_TINY,
             "ratings.csv",
             13,
-            "7,abc,3.0,1254000100",
+            "7,abc,3.0,1500014468",
             "movie id must be a whole number, got 'abc'",
             id="csv-movie-id-text",
         ),
@@ -542,7 +542,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_TINY,
             "ratings.csv",
             13,
-            "7,999,3.0,1254000100",
+            "7,999,3.0,1500014468",
             "movie id 999 is not in the movies file",
             id="csv-unknown-movie",
         ),
@@ -566,7 +566,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_TINY,
             "tags.csv",
             5,
-            "7,999,pixar,1254000200",
+            "7,999,pixar,1500018085",
             "movie id 999 is not in the movies file",
             id="csv-tag-unknown-movie",
         ),
@@ -598,7 +598,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_1M,
             "ratings.dat",
             5,
-            "2::2571::6::978299200",
+            "2::2571::6::1500086808",
             "rating 6 is outside 0.5–5.0 in half stars",
             id="dat-rating-6",
         ),
@@ -614,7 +614,7 @@ def broken_copy(tmp_path: Path, source: Path, name: str, line: int, text: str) -
             ML_100K,
             "u.data",
             7,
-            "3\t6\t4\t875072601",
+            "3\t6\t4\t1500057872",
             "movie id 6 is not in the movies file",
             id="100k-unknown-item",
         ),
@@ -636,7 +636,7 @@ def test_malformed_file_is_refused_naming_file_and_line_and_imports_nothing(
 
 @pytest.mark.django_db
 def test_failed_reimport_leaves_the_earlier_import_as_it_was(tmp_path):
-    folder = broken_copy(tmp_path, ML_TINY, "ratings.csv", 13, "7,47,7,1254000100")
+    folder = broken_copy(tmp_path, ML_TINY, "ratings.csv", 13, "7,47,7,1500014468")
     import_movielens(ML_TINY, "--source", "ml-latest-tiny")
     counts, before_titles, before_ratings = row_counts(), titles(), ratings()
     (folder / "ratings.csv").write_text(
