@@ -1,7 +1,7 @@
 """The ``import_movielens`` command and the ``movielens_import`` service.
 
 The real ml-latest-small copy is read in place (never copied). The small
-folders under ``fixtures/`` are written by hand in each layout's format; the
+folders from ``movielens_samples`` are written by hand in each layout's format; the
 malformed cases copy one of them into ``tmp_path`` and break one line.
 """
 
@@ -18,8 +18,9 @@ from django.db import transaction
 from accounts.models import Profile, User
 from activity.models import Rating, TagApplication
 from catalog.models import Genre, Tag, Title
+from tests.catalog.movielens_samples import write_samples
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = write_samples()
 ML_100K = FIXTURES / "ml-100k"
 ML_1M = FIXTURES / "ml-1m"
 ML_TINY = FIXTURES / "ml-latest-tiny"
@@ -434,7 +435,12 @@ def test_1m_folder_imports_latin1_titles_genres_and_ratings():
         ("ml-1m-1@movielens.invalid", "The Matrix", 4.0, at(1500094042)),
         ("ml-1m-1@movielens.invalid", "Toy Story", 5.0, at(1500090425)),
         ("ml-1m-2@movielens.invalid", "Cinema Paradiso", 5.0, at(1500083191)),
-        ("ml-1m-2@movielens.invalid", "La Cité des enfants perdus", 3.0, at(1500079574)),
+        (
+            "ml-1m-2@movielens.invalid",
+            "La Cité des enfants perdus",
+            3.0,
+            at(1500079574),
+        ),
         ("ml-1m-2@movielens.invalid", "The Matrix", 5.0, at(1500086808)),
     ]
 
