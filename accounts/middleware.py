@@ -26,9 +26,11 @@ class ActiveProfileMiddleware:
         if profile_id is not None:
             profile = None
             if isinstance(profile_id, int) and request.user.is_authenticated:
-                profile = Profile.objects.filter(
-                    pk=profile_id, user_id=request.user.pk
-                ).first()
+                profile = (
+                    Profile.objects.select_related("privacy")
+                    .filter(pk=profile_id, user_id=request.user.pk)
+                    .first()
+                )
             if profile is None:
                 profile_deactivate(request)
             request.profile = profile

@@ -81,6 +81,10 @@ class TitleQuerySet(models.QuerySet["Title"]):
         )
 
 
+#: Bounds of a curator's boost or demote factor (``Title.boost``).
+BOOST_MIN, BOOST_MAX = 0.5, 1.5
+
+
 class Title(models.Model):
     class Kind(models.TextChoices):
         MOVIE = "movie", "Movie"
@@ -130,6 +134,11 @@ class Title(models.Model):
         default=True, db_index=True, help_text="Off hides the title from every row."
     )
     added_at = models.DateTimeField(default=timezone.now, db_index=True)
+    boost = models.FloatField(
+        default=1.0,
+        help_text="Curators' factor on this title's score in every personalized "
+        f"row: {BOOST_MIN} (demote) to {BOOST_MAX} (boost); 1 leaves it alone.",
+    )
 
     objects = TitleQuerySet.as_manager()
 
@@ -140,6 +149,10 @@ class Title(models.Model):
             models.CheckConstraint(
                 condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0),
                 name="title_runtime_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(boost__gte=BOOST_MIN, boost__lte=BOOST_MAX),
+                name="title_boost_bounded",
             ),
         ]
 
@@ -179,13 +192,30 @@ class CollectionQuerySet(models.QuerySet["Collection"]):
 class Collection(models.Model):
     """A curated row on the home page, kept by curators in the admin."""
 
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        KIDS = "kids", "Kids profiles"
+        GENRES = "genres", "Lovers of chosen genres"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Place on the home page; lower comes first."
+        default=0,
+        help_text="Pinned place among the home page's rows (0 = first row); "
+        "collections with the same place keep this order.",
+    )
+    audience = models.CharField(
+        max_length=8, choices=Audience, default=Audience.EVERYONE
+    )
+    audience_genres = models.ManyToManyField(
+        Genre,
+        blank=True,
+        related_name="+",
+        help_text="With the audience “lovers of genres”: shown to profiles whose "
+        "history leans to one of these genres.",
     )
     titles = models.ManyToManyField(
         Title, through="CollectionItem", related_name="collections"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from activity import api as activity_api
 from recommendations import api as recommendations_api
@@ -20,4 +20,5 @@ urlpatterns = [
         recommendations_api.ProfileCandidatesView.as_view(),
         name="profile-candidates",
     ),
+    path("privacy/", include("privacy.api_urls")),
 ]

@@ -285,4 +285,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommendations.tasks.retrain_if_needed",
         "schedule": 15 * 60,
     },
+    "refresh-trending": {
+        "task": "recommendations.tasks.refresh_trending",
+        "schedule": 30 * 60,
+    },
+    "retention-purge": {
+        "task": "privacy.tasks.retention_purge",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    "exports-expire": {
+        "task": "privacy.tasks.exports_expire",
+        "schedule": 60 * 60,
+    },
 }

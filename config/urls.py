@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("activity.urls")),
+    path("", include("recommendations.urls")),
+    path("", include("privacy.urls")),
 ]

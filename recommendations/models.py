@@ -1,10 +1,11 @@
-"""Model versions (the registry) and each profile's stored candidates."""
+"""Model versions (the registry), stored candidates and the home rows' state."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile
+from catalog.models import Title
 
 
 class ModelVersion(models.Model):
@@ -99,3 +100,68 @@ class TuningRun(models.Model):
         return (
             f"{self.algorithm} RMSE {self.best_rmse:.4f} ({self.created_at:%Y-%m-%d})"
         )
+
+
+class TitleTrend(models.Model):
+    """A title's time-decayed popularity of recent activity ("Trending now").
+
+    Rewritten as a whole by the periodic ``refresh_trending`` task; the home
+    page only reads it.
+    """
+
+    title = models.OneToOneField(
+        Title, on_delete=models.CASCADE, primary_key=True, related_name="trend"
+    )
+    score = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score"]
+
+    def __str__(self) -> str:
+        return f"{self.title_id}: {self.score:.3f}"
+
+
+class SeedExclusion(models.Model):
+    """A title the profile asked not to seed "Because you watched…" rows.
+
+    Its history (rating, viewings) stays; only the row seeded by it goes.
+    """
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="seed_exclusions"
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title"], name="seed_exclusion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile}: not {self.title_id}"
+
+
+class RowEngagement(models.Model):
+    """How often a profile acted (played, rated) on a title reached from a row
+    kind; rows with more engagement rise on its home page."""
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="row_engagements"
+    )
+    row_kind = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "row_kind"], name="row_engagement_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile}: {self.row_kind} × {self.count}"
