@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_user_email_unique_ignoring_case'),
-        ('catalog', '0003_collection_audience_collection_audience_genres_and_more'),
+        ('catalog', '0003_collection_audience_title_boost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
