@@ -110,6 +110,11 @@ class Profile(models.Model):
         "still use its signals.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    activity_changed_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Last change to anything the home rows are built from; part of "
+        "the rows' cache key, so every process sees a change at once.",
+    )
 
     class Meta:
         ordering = ["user_id", "created_at", "id"]

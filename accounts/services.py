@@ -11,6 +11,7 @@ import secrets
 from axes.utils import reset as axes_reset
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.backends import lockout_username
 from accounts.models import Profile, User
@@ -136,3 +137,10 @@ def login_lockout_clear(*, user: User) -> None:
     so they need not wait out the lockout.
     """
     axes_reset(username=lockout_username(user.email))
+
+
+def profile_touch(*, profile_id: int) -> None:
+    """Marks that something the profile's home rows are built from changed
+    (an activity row, a setting, an erasure): their cached fragments, keyed
+    by ``Profile.activity_changed_at``, are then rebuilt on the next visit."""
+    Profile.objects.filter(pk=profile_id).update(activity_changed_at=timezone.now())

@@ -118,6 +118,9 @@ class AccountErasureInProgress(models.Model):
 
     user_id = models.BigIntegerField(primary_key=True)
 
+    def __str__(self) -> str:
+        return f"Erasing account {self.user_id}"
+
 
 class DataExport(models.Model):
     """A "Download my data" zip of an account, built by a Celery task."""
