@@ -37,6 +37,16 @@ from catalog.models import Genre, Tag, Title, TitleQuerySet
 ROW_LENGTH = 20
 
 
+#: Cache key of the catalog's version: part of every cached home row's key, so a
+#: curator's change (availability, boost, a collection) shows on the next visit.
+CATALOG_VERSION_KEY = "catalog:version"
+
+
+def catalog_version() -> int:
+    """The catalog's version, bumped by curators' changes (``catalog_changed``)."""
+    return cache.get(CATALOG_VERSION_KEY, 0)
+
+
 def titles_by_popularity(queryset: TitleQuerySet | None = None) -> TitleQuerySet:
     """Available titles, most rated first, with rating count and mean."""
     queryset = Title.objects.all() if queryset is None else queryset

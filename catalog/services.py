@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,7 +31,8 @@ from catalog.importers.movielens import (
     read_ratings,
     read_tags,
 )
-from catalog.models import Genre, Tag, Title
+from catalog.models import BOOST_MAX, BOOST_MIN, Genre, Tag, Title
+from catalog.selectors import CATALOG_VERSION_KEY
 from catalog.titles import sort_title_for
 
 T = TypeVar("T")
@@ -456,3 +458,44 @@ def demo_catalog_seed(
         titles_replaced=titles_replaced,
         profiles_replaced=profiles_replaced,
     )
+
+
+# --- curation --------------------------------------------------------------------
+
+def catalog_changed() -> None:
+    """Bumps the catalog's version after a curator's change (on commit)."""
+
+    def bump() -> None:
+        try:
+            cache.incr(CATALOG_VERSION_KEY)
+        except ValueError:
+            cache.set(CATALOG_VERSION_KEY, int(timezone.now().timestamp()), None)
+
+    transaction.on_commit(bump)
+
+
+@transaction.atomic
+def title_curate(
+    *,
+    titles: Iterable[Title],
+    is_available: bool | None = None,
+    boost: float | None = None,
+) -> int:
+    """Switches titles on or off and sets their boost (bounded, see ``Title.boost``).
+
+    Unavailable titles leave every row on the next page view and every
+    later training set. Returns how many titles were changed.
+    """
+    changes: dict = {}
+    if is_available is not None:
+        changes["is_available"] = is_available
+    if boost is not None:
+        if not BOOST_MIN <= boost <= BOOST_MAX:
+            raise ValueError(f"Boost goes from {BOOST_MIN} to {BOOST_MAX}.")
+        changes["boost"] = boost
+    if not changes:
+        return 0
+    ids = [t.pk for t in titles]
+    updated = Title.objects.filter(pk__in=ids).update(**changes)
+    catalog_changed()
+    return updated

@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from catalog.models import CollectionItem, Genre, Title
 from recommendations import services, tasks
 from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
 
@@ -27,8 +31,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         train = self.admin_site.admin_view(require_POST(self.train_now))
+        preview = self.admin_site.admin_view(preview_home)
         return [
             path("train/", train, name="recommendations_modelversion_train"),
+            path("preview-home/", preview, name="recommendations_preview_home"),
             *super().get_urls(),
         ]
 
@@ -79,3 +85,55 @@ class ProfileCandidatesAdmin(admin.ModelAdmin):
         "predicted",
         "updated_at",
     ]
+
+
+class PreviewHomeForm(forms.Form):
+    """The tastes of an imaginary new profile, for "Preview home as…"."""
+
+    genres = forms.ModelMultipleChoiceField(
+        queryset=Genre.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Genres it loves (its picks are drawn from their best-known titles).",
+    )
+    titles = forms.ModelMultipleChoiceField(
+        queryset=Title.objects.available().order_by("sort_title"),
+        required=False,
+        widget=AutocompleteSelectMultiple(
+            CollectionItem._meta.get_field("title"), admin.site
+        ),
+        help_text="Titles it picked in onboarding.",
+    )
+    kids = forms.BooleanField(required=False, label="Kids profile")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("genres") and not data.get("titles"):
+            raise forms.ValidationError("Choose at least one genre or title.")
+        return data
+
+
+def preview_home(request: HttpRequest) -> TemplateResponse:
+    """Staff see the rows a new profile with chosen tastes would get.
+
+    Never another person's profile: the tastes are folded into an imaginary
+    profile that is not saved.
+    """
+    from recommendations import rows  # the row builders import this app's models
+
+    form = PreviewHomeForm(request.GET or None)
+    page = None
+    if form.is_valid():
+        page = rows.home_for_tastes(
+            genre_ids=[g.pk for g in form.cleaned_data["genres"]],
+            title_ids=[t.pk for t in form.cleaned_data["titles"]],
+            kids=form.cleaned_data["kids"],
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Preview home as…",
+        "form": form,
+        "media": form.media,
+        "page": page,
+    }
+    return TemplateResponse(request, "admin/recommendations/preview_home.html", context)
