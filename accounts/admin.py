@@ -32,6 +32,17 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["source", "is_staff", "is_superuser", "is_active"]
     search_fields = ["email"]
     inlines = [ProfileInline]
+
+    def delete_model(self, request, obj: User) -> None:
+        """Deleting an account is its erasure (model files, exports, consent log)."""
+        from privacy.services import erase_account  # privacy builds on accounts
+
+        erase_account(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
+
     fieldsets = [
         (None, {"fields": ["email", "password", "source"]}),
         (

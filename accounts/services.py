@@ -118,15 +118,22 @@ def profile_update(
 def profile_delete(*, profile: Profile) -> None:
     """Deletes a profile and, with it, everything it rated, watched and searched.
 
+    It is the privacy centre's profile erasure, so the profile's vector leaves
+    the model files, the account's exports go and the consent log says so.
     An account keeps at least one profile.
     """
-    _lock_account(profile.user)
-    if Profile.objects.filter(user_id=profile.user_id).count() <= 1:
+    from privacy.services import (
+        ErasureRefused,
+        erase_profile,
+    )  # privacy builds on accounts
+
+    try:
+        erase_profile(profile=profile)
+    except ErasureRefused:
         raise ValidationError(
             "An account needs at least one profile, so the last one cannot be deleted.",
             code="last_profile",
-        )
-    profile.delete()
+        ) from None
 
 
 @transaction.atomic

@@ -3,7 +3,17 @@
 The refresh is enqueued with ``transaction.on_commit``: the worker sees the
 committed signal, and a broker that is away never fails the viewer's request.
 Writes that change no training signal (My List, starting a play, removing a
-title from Continue Watching) enqueue nothing.
+title from Continue Watching, searches) enqueue nothing. Every write also
+touches the profile (:func:`accounts.services.profile_touch`, in the same
+transaction), so its cached home rows are rebuilt on the next visit.
+
+The privacy rules of collection live here, so every caller (pages, API)
+keeps them: while viewing or search history is paused, or the browser
+session is private (``private_session=True``, told by the caller from
+:func:`privacy.selectors.private_session_on`), no ViewingEvent or
+SearchEvent is stored; without contextual signals no device class is kept.
+Explicit actions (ratings, thumbs, not interested, My List) are kept in a
+private session too: the viewer asked for them.
 """
 
 import math
@@ -12,14 +22,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile
+from accounts.services import profile_touch
 from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
 from catalog.models import Title
+from privacy.selectors import may_store_search, may_store_viewing, uses_context
 
 
 def _refresh_on_commit(profile_id: int) -> None:
     from recommendations import tasks
 
     transaction.on_commit(lambda: tasks.enqueue(tasks.refresh_profile, profile_id))
+
+
+def _changed(profile_id: int, *, refresh: bool) -> None:
+    """The profile's rows must be rebuilt; with ``refresh`` its candidates too."""
+    profile_touch(profile_id=profile_id)
+    if refresh:
+        _refresh_on_commit(profile_id)
 
 
 @transaction.atomic
@@ -35,7 +54,7 @@ def rating_upsert(*, profile: Profile, title: Title, value: float) -> Rating:
         rating.value = value
         rating.updated_at = now
         rating.save(update_fields=["value", "updated_at"])
-    _refresh_on_commit(profile.pk)
+    _changed(profile.pk, refresh=True)
     return rating
 
 
@@ -43,7 +62,7 @@ def rating_upsert(*, profile: Profile, title: Title, value: float) -> Rating:
 def rating_delete(*, profile: Profile, title: Title) -> bool:
     deleted, _ = Rating.objects.filter(profile=profile, title=title).delete()
     if deleted:
-        _refresh_on_commit(profile.pk)
+        _changed(profile.pk, refresh=True)
     return bool(deleted)
 
 
@@ -63,7 +82,7 @@ def feedback_add(*, profile: Profile, title: Title, kind: str) -> Feedback:
     feedback, _ = Feedback.objects.get_or_create(
         profile=profile, title=title, kind=kind
     )
-    _refresh_on_commit(profile.pk)
+    _changed(profile.pk, refresh=True)
     return feedback
 
 
@@ -73,7 +92,7 @@ def feedback_remove(*, profile: Profile, title: Title, kind: str) -> bool:
         profile=profile, title=title, kind=kind
     ).delete()
     if deleted:
-        _refresh_on_commit(profile.pk)
+        _changed(profile.pk, refresh=True)
     return bool(deleted)
 
 
@@ -89,7 +108,7 @@ def thumbs_set(*, profile: Profile, title: Title, kind: str | None) -> str | Non
         profile=profile, title=title, kind__in=list(_EXCLUSIVE)
     ).delete()
     if deleted:
-        _refresh_on_commit(profile.pk)
+        _changed(profile.pk, refresh=True)
     return None
 
 
@@ -99,13 +118,17 @@ def thumbs_set(*, profile: Profile, title: Title, kind: str | None) -> str | Non
 @transaction.atomic
 def list_add(*, profile: Profile, title: Title) -> ListItem:
     """Puts a title on My List; adding it again keeps its place."""
-    item, _ = ListItem.objects.get_or_create(profile=profile, title=title)
+    item, created = ListItem.objects.get_or_create(profile=profile, title=title)
+    if created:
+        _changed(profile.pk, refresh=False)
     return item
 
 
 @transaction.atomic
 def list_remove(*, profile: Profile, title: Title) -> bool:
     deleted, _ = ListItem.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        _changed(profile.pk, refresh=False)
     return bool(deleted)
 
 
@@ -114,13 +137,23 @@ def list_remove(*, profile: Profile, title: Title) -> bool:
 
 @transaction.atomic
 def viewing_start(
-    *, profile: Profile, title: Title, device_class: str = "", resume: bool = True
+    *,
+    profile: Profile,
+    title: Title,
+    device_class: str = "",
+    resume: bool = True,
+    private_session: bool = False,
 ) -> ViewingEvent:
     """A new viewing (one per play), from where the latest one stopped.
 
     With ``resume`` it starts at the latest viewing's progress, unless that
     one was finished; otherwise from the beginning. ``device_class`` is one of
-    ``ViewingEvent.Device`` or "" (unknown, or context not to be kept).
+    ``ViewingEvent.Device`` or "" (unknown); it is kept only while the profile
+    allows contextual signals.
+
+    While viewing history is paused or the session is private, nothing is
+    stored: the viewing returned is unsaved (``pk`` is None), so the title
+    still plays, from the same place, and is forgotten.
     """
     progress = 0.0
     if resume:
@@ -132,19 +165,35 @@ def viewing_start(
         if last is not None and not last.completed:
             progress = last.progress
     now = timezone.now()
-    return ViewingEvent.objects.create(
+    viewing = ViewingEvent(
         profile=profile,
         title=title,
         started_at=now,
         updated_at=now,
         progress=progress,
-        device_class=device_class,
+        device_class=device_class if uses_context(profile) else "",
+    )
+    if may_store_viewing(profile, private_session=private_session):
+        viewing.save()
+        _changed(profile.pk, refresh=False)
+    return viewing
+
+
+def viewing_kept(viewing: ViewingEvent, *, private_session: bool = False) -> bool:
+    """Whether heartbeats of this viewing are stored: it was stored when it
+    started, and viewing history is not paused (nor the session private) now."""
+    return viewing.pk is not None and may_store_viewing(
+        viewing.profile, private_session=private_session
     )
 
 
 @transaction.atomic
 def viewing_heartbeat(
-    *, viewing: ViewingEvent, progress: float, seconds_watched: int | None = None
+    *,
+    viewing: ViewingEvent,
+    progress: float,
+    seconds_watched: int | None = None,
+    private_session: bool = False,
 ) -> ViewingEvent:
     """Records how far a viewing got; it never goes backwards.
 
@@ -153,15 +202,21 @@ def viewing_heartbeat(
     "Mark as watched" button) the progress gained counts as watched. Past
     ``ViewingEvent.COMPLETED_AT`` the viewing is completed, once, and the
     profile's candidates are refreshed.
+
+    A viewing that is not kept (:func:`viewing_kept`: never stored, or
+    history paused since) is updated in memory only: nothing is stored.
     """
     if not (math.isfinite(progress) and 0.0 <= progress <= 1.0):
         raise ValueError(f"Progress must be between 0 and 1, not {progress!r}")
     if seconds_watched is not None and seconds_watched < 0:
         raise ValueError(f"Seconds watched cannot be negative: {seconds_watched!r}")
+    kept = viewing_kept(viewing, private_session=private_session)
     current = (
         ViewingEvent.objects.select_for_update()
         .select_related("title")
         .get(pk=viewing.pk)
+        if kept
+        else viewing
     )
     new_progress = max(current.progress, progress)
     if seconds_watched is None:
@@ -174,18 +229,20 @@ def viewing_heartbeat(
     current.seconds_watched = max(current.seconds_watched, seconds_watched)
     current.completed = current.completed or just_completed
     current.updated_at = timezone.now()
+    if not kept:
+        return current
     current.save(
         update_fields=["progress", "seconds_watched", "completed", "updated_at"]
     )
-    if just_completed:
-        _refresh_on_commit(current.profile_id)
+    _changed(current.profile_id, refresh=just_completed)
     return current
 
 
 @transaction.atomic
 def viewing_dismiss(*, viewing: ViewingEvent) -> None:
     """Takes the viewing's title off Continue Watching (until it is played again)."""
-    ViewingEvent.objects.filter(pk=viewing.pk).update(dismissed=True)
+    if ViewingEvent.objects.filter(pk=viewing.pk).update(dismissed=True):
+        _changed(viewing.profile_id, refresh=False)
     viewing.dismissed = True
 
 
@@ -194,7 +251,7 @@ def viewing_delete(*, viewing: ViewingEvent) -> bool:
     """Deletes one viewing from the history; the profile is refreshed without it."""
     deleted, _ = ViewingEvent.objects.filter(pk=viewing.pk).delete()
     if deleted:
-        _refresh_on_commit(viewing.profile_id)
+        _changed(viewing.profile_id, refresh=True)
     return bool(deleted)
 
 
@@ -202,14 +259,30 @@ def viewing_delete(*, viewing: ViewingEvent) -> bool:
 
 
 @transaction.atomic
-def search_record(*, profile: Profile, query: str) -> SearchEvent | None:
+def search_record(
+    *, profile: Profile, query: str, private_session: bool = False
+) -> SearchEvent | None:
     """Keeps one search of a profile (what it searched, and when).
 
     The text is stored as searched, spaces collapsed and cut to the column's
-    length; a blank query is not a search and stores nothing.
+    length; a blank query is not a search and stores nothing. Nor is anything
+    stored while search history is paused or the session is private.
+    Searches are kept for the viewer's own history only: recommendations do
+    not use them, so no refresh is enqueued.
     """
     text = " ".join(query.replace("\x00", " ").split())
     text = text[: SearchEvent.MAX_QUERY_LENGTH].rstrip()
-    if not text:
+    if not text or not may_store_search(profile, private_session=private_session):
         return None
-    return SearchEvent.objects.create(profile=profile, query=text)
+    search = SearchEvent.objects.create(profile=profile, query=text)
+    _changed(profile.pk, refresh=False)
+    return search
+
+
+@transaction.atomic
+def search_delete(*, search: SearchEvent) -> bool:
+    """Deletes one search from the profile's search history."""
+    deleted, _ = SearchEvent.objects.filter(pk=search.pk).delete()
+    if deleted:
+        _changed(search.profile_id, refresh=False)
+    return bool(deleted)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("titles/<int:pk>/my-list/", views.title_my_list, name="title_my_list"),
     path("titles/<int:pk>/play/", views.play, name="play"),
     path(
+        "titles/<int:pk>/play/unkept-heartbeat/",
+        views.unkept_heartbeat,
+        name="unkept_heartbeat",
+    ),
+    path(
         "titles/<int:pk>/more-like-this/", views.more_like_this, name="more_like_this"
     ),
     path(

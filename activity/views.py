@@ -46,7 +46,9 @@ from activity.forms import (
 )
 from activity.models import RATING_VALUES, Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Title
+from privacy.selectors import may_store_viewing, private_session_on
 from recommendations.selectors import more_like_this as similar_titles
+from recommendations.views import row_engagement_note
 
 SHELF_PAGE_SIZE = 50
 ACTIONS_TEMPLATE = "activity/title_actions.html"
@@ -165,6 +167,7 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
         rating = services.rating_upsert(
             profile=request.profile, title=title, value=form.cleaned_data["value"]
         )
+        row_engagement_note(request, title.pk)
         title.my_rating = rating.value
         message = f"You rated “{title.title}” {rating.value:g} stars."
     return _action_done(request, title, "rating", message)
@@ -239,18 +242,38 @@ def more_like_this(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the player ----------------------------------------------------------------------
 
 
+def _private(request: HttpRequest) -> bool:
+    return private_session_on(request.session, request.profile)
+
+
+def _not_kept_note(request: HttpRequest) -> str:
+    """Why a play is not being kept, for the player to say so."""
+    if _private(request):
+        return "Not kept: this is a private session, so this play is not saved."
+    return "Not kept: history paused, so this play is not saved."
+
+
+#: ``?unkept=`` on the player: a play that stores nothing, from where it starts.
+UNKEPT_STARTS = ("resume", "beginning")
+
+
 @profile_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def play(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the player (of ``?viewing=<id>`` once started). POST: start playing.
+    """GET: the player (of ``?viewing=<id>`` once started, or of a play that
+    is not kept, ``?unkept=resume|beginning``). POST: start playing.
 
     Starting creates a viewing (resuming from the last one unless asked to
     start over) and opens the player on it, which then plays by itself.
+    While viewing history is paused or the session is private, the title
+    plays all the same but nothing is stored, and the player says so.
     """
     if request.method == "POST":
         return _play_start(request, pk)
     title = _title_with_state_or_404(request, pk)
+    resume = selectors.resume_progress(title)
     viewing = None
+    heartbeat_url = ""
     if "viewing" in request.GET:
         viewing_id = request.GET["viewing"]
         if not viewing_id.isdigit():
@@ -258,7 +281,22 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
         viewing = _viewing_or_404(request, int(viewing_id))
         if viewing.title_id != title.pk:
             raise Http404("No such viewing.")
-    resume = selectors.resume_progress(title)
+        viewing.profile = request.profile
+        kept = services.viewing_kept(viewing, private_session=_private(request))
+        heartbeat_url = reverse("activity:heartbeat", args=[viewing.pk])
+    elif "unkept" in request.GET:
+        start = request.GET["unkept"]
+        if start not in UNKEPT_STARTS:
+            raise Http404("No such play.")
+        viewing = ViewingEvent(
+            profile=request.profile,
+            title=title,
+            progress=resume if start == "resume" else 0.0,
+        )
+        kept = False
+        heartbeat_url = reverse("activity:unkept_heartbeat", args=[title.pk])
+    else:
+        kept = may_store_viewing(request.profile, private_session=_private(request))
     progress = viewing.progress if viewing else resume
     runtime = ViewingEvent.runtime_seconds(title)
     context = {
@@ -268,6 +306,9 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": progress,
         "runtime_seconds": runtime,
         "position_seconds": round(progress * runtime),
+        "heartbeat_url": heartbeat_url,
+        "kept": kept,
+        "not_kept_note": "" if kept else _not_kept_note(request),
     }
     return render(request, "activity/player.html", context)
 
@@ -277,19 +318,24 @@ def _play_start(request: HttpRequest, pk: int) -> HttpResponse:
     form = PlayForm(request.POST)
     if not form.is_valid():
         return _bad_request(request, form)
+    resume = form.cleaned_data["start"] != "beginning"
     viewing = services.viewing_start(
         profile=request.profile,
         title=title,
         device_class=device_class_from_user_agent(
             request.headers.get("User-Agent", "")
         ),
-        resume=form.cleaned_data["start"] != "beginning",
+        resume=resume,
+        private_session=_private(request),
     )
-    url = (
-        reverse("activity:play", args=[title.pk])
-        + "?"
-        + urlencode({"viewing": viewing.pk})
+    if viewing.pk is not None:
+        row_engagement_note(request, title.pk)
+    query = (
+        {"viewing": viewing.pk}
+        if viewing.pk is not None
+        else {"unkept": "resume" if resume else "beginning"}
     )
+    url = reverse("activity:play", args=[title.pk]) + "?" + urlencode(query)
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
@@ -305,25 +351,65 @@ def _viewing_or_404(request: HttpRequest, viewing_id: int) -> ViewingEvent:
 @profile_required
 @require_POST
 def viewing_heartbeat(request: HttpRequest, viewing_id: int) -> HttpResponse:
-    """How far the player got: htmx gets the player's status line back."""
+    """How far the player got: htmx gets the player's status line back.
+
+    While history is paused or the session is private, nothing is stored.
+    """
     viewing = _viewing_or_404(request, viewing_id)
+    viewing.profile = request.profile
     form = HeartbeatForm(request.POST)
     if not form.is_valid():
         return _bad_request(request, form)
     was_completed = viewing.completed
+    private = _private(request)
+    kept = services.viewing_kept(viewing, private_session=private)
     viewing = services.viewing_heartbeat(
         viewing=viewing,
         progress=form.cleaned_data["progress"],
         seconds_watched=form.cleaned_data["seconds"],
+        private_session=private,
     )
+    note = "" if kept else _not_kept_note(request)
     if request.htmx:
-        return render(request, "activity/player.html#status", {"viewing": viewing})
+        return render(
+            request,
+            "activity/player.html#status",
+            {"viewing": viewing, "kept": kept, "not_kept_note": note},
+        )
     if "beacon" in request.GET:  # the player's last word as the page closes
         return HttpResponse(status=204)
-    if viewing.completed and not was_completed:
+    if not kept:
+        messages.info(request, note)
+    elif viewing.completed and not was_completed:
         messages.success(request, f"“{viewing.title.title}” is marked as watched.")
     url = reverse("activity:play", args=[viewing.title_id])
     return HttpResponseRedirect(url + "?" + urlencode({"viewing": viewing.pk}))
+
+
+@profile_required
+@require_POST
+def unkept_heartbeat(request: HttpRequest, pk: int) -> HttpResponse:
+    """Heartbeats of a play that is not kept (history paused, private
+    session): checked like any other, and then forgotten."""
+    title = _title_or_404(request, pk)
+    form = HeartbeatForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    note = _not_kept_note(request)
+    if request.htmx:
+        viewing = ViewingEvent(
+            profile=request.profile, title=title, progress=form.cleaned_data["progress"]
+        )
+        return render(
+            request,
+            "activity/player.html#status",
+            {"viewing": viewing, "kept": False, "not_kept_note": note},
+        )
+    if "beacon" in request.GET:
+        return HttpResponse(status=204)
+    messages.info(request, note)
+    url = reverse("activity:play", args=[title.pk])
+    return HttpResponseRedirect(url + "?" + urlencode({"unkept": "resume"}))
 
 
 # --- the profile's shelves -----------------------------------------------------------

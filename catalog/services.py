@@ -34,6 +34,7 @@ from catalog.importers.movielens import (
 from catalog.models import BOOST_MAX, BOOST_MIN, Genre, Tag, Title
 from catalog.selectors import CATALOG_VERSION_KEY
 from catalog.titles import sort_title_for
+from privacy.models import AccountErasureInProgress
 
 T = TypeVar("T")
 BATCH_SIZE = 5000
@@ -341,7 +342,18 @@ def _demo_catalog_delete() -> tuple[int, int]:
     )
     users = User.objects.filter(source=User.Source.DEMO)
     profiles = Profile.objects.filter(user__in=users).count()
+    # Replacing the demo is an erasure of its invented accounts: the consent
+    # log's database rule lets their lines go only with this marker in place.
+    markers = AccountErasureInProgress.objects.bulk_create(
+        [
+            AccountErasureInProgress(user_id=pk)
+            for pk in users.values_list("pk", flat=True)
+        ]
+    )
     users.delete()
+    AccountErasureInProgress.objects.filter(
+        user_id__in=[m.user_id for m in markers]
+    ).delete()
     Title.objects.filter(pk__in=title_ids).delete()
     return len(title_ids), profiles
 
@@ -461,6 +473,7 @@ def demo_catalog_seed(
 
 
 # --- curation --------------------------------------------------------------------
+
 
 def catalog_changed() -> None:
     """Bumps the catalog's version after a curator's change (on commit)."""

@@ -1,8 +1,8 @@
-"""The catalog's pages: home and its rows, title, poster, genres, search and
-onboarding.
+"""The catalog's pages: rows everyone gets, title, poster, genres, search and
+onboarding (the home page is ``recommendations.views.home``).
 
-The home, browse, search and onboarding pages serve their full page and, to
-htmx, the named partial they were asked for (a home row's titles; "Load more"
+The row, browse, search and onboarding pages serve their full page and, to
+htmx, the named partial they were asked for (a row's titles; "Load more"
 appends the next page; the header's search box fills its suggestions; "Show
 me others" swaps the onboarding grid), from one view each.
 
@@ -33,6 +33,8 @@ from activity.models import Feedback
 from catalog import posters, selectors
 from catalog.forms import BrowseForm, OnboardingPickForm
 from catalog.models import Genre, Title
+from privacy.selectors import private_session_on
+from recommendations.views import row_origin_remember
 
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
 SUGGESTIONS_TARGET = "search-suggestions"
@@ -40,15 +42,12 @@ POSTER_MAX_AGE = 365 * 24 * 60 * 60
 
 
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    """The rows' headings; each row's titles come lazily from :func:`row`."""
-    rows = selectors.home_rows(profile=request.profile)
-    return render(request, "catalog/home.html", {"rows": rows})
-
-
-@require_safe
 def row(request: HttpRequest, key: str) -> HttpResponse:
-    """One home row: its cards for htmx, or a page of them without JavaScript."""
+    """A row everyone gets (popular, new releases, popular in a genre): its
+    cards for htmx, or a page of them without JavaScript.
+
+    The home page itself is ``recommendations.views.home``.
+    """
     try:
         home_row, titles = selectors.home_row(key, profile=request.profile)
     except selectors.UnknownRow:
@@ -65,6 +64,9 @@ def title_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Title.DoesNotExist:
         raise Http404("No such title.") from None
     facts = selectors.title_facts(title)
+    if "row" in request.GET:
+        # Opened from a home row: a play or rating of it then counts for that row.
+        row_origin_remember(request, title.pk, request.GET["row"])
     context = {"title": title, "facts": facts, "viewer_tags": facts.viewer_tags}
     return render(request, "catalog/title_detail.html", context)
 
@@ -156,7 +158,11 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     context.update(_page_context(page, {"q": query}))
     if query and profile is not None and page.number == 1 and not request.htmx:
-        activity_services.search_record(profile=profile, query=query)
+        activity_services.search_record(
+            profile=profile,
+            query=query,
+            private_session=private_session_on(request.session, profile),
+        )
     template = "catalog/search.html"
     if request.htmx:
         template += "#results-page"

@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from privacy import api
 
 app_name = "privacy-api"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "profiles/<int:profile_id>/settings/",
+        api.ProfileSettingsView.as_view(),
+        name="profile-settings",
+    ),
+    path("inventory/", api.InventoryView.as_view(), name="inventory"),
+    path("exports/", api.ExportListView.as_view(), name="exports"),
+    path("exports/<int:export_id>/", api.ExportDetailView.as_view(), name="export"),
+    path(
+        "exports/<int:export_id>/download/",
+        api.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
+    path("erase/", api.EraseView.as_view(), name="erase"),
+]

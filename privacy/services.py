@@ -1,13 +1,41 @@
 """Every write of the privacy app: settings changes (each logged as a
 ConsentEvent in the same transaction), exports, erasure and retention."""
 
+import calendar
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from accounts.models import Profile
+from accounts.models import Profile, User
+from accounts.services import login_lockout_clear, profile_touch
+from activity.models import (
+    Feedback,
+    ListItem,
+    Rating,
+    SearchEvent,
+    TagApplication,
+    ViewingEvent,
+)
 from catalog.models import Genre
-from privacy.models import ConsentEvent, PrivacySettings
+from privacy import exports
+from privacy.models import (
+    AccountErasureInProgress,
+    ConsentEvent,
+    DataExport,
+    ErasureReceipt,
+    PrivacySettings,
+)
+from privacy.selectors import PRIVATE_SESSION_KEY, private_session_profile_ids
+from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+
+logger = logging.getLogger(__name__)
 
 #: Settings a viewer changes with a toggle or a choice, and how they are shown
 #: in the consent log. ``allow_training`` lives on the profile itself.
@@ -121,3 +149,606 @@ def hidden_genre_set(*, profile: Profile, genre: Genre, hidden: bool) -> bool:
     )
     profile.privacy = settings
     return True
+
+
+# --- the privacy centre's controls (what follows a change, at once) -------------
+
+
+def _retention_shortened(old: int, new: int) -> bool:
+    """A window that now keeps less: "keep" (0) to any, or fewer months."""
+    return new != 0 and (old == 0 or new < old)
+
+
+@transaction.atomic
+def privacy_controls_update(*, profile: Profile, **changes: Any) -> PrivacySettings:
+    """A change made in the privacy centre, with everything that follows it.
+
+    Each real change is logged (:func:`privacy_settings_update`; same keys and
+    errors); the profile is touched, so its rows are rebuilt on the next page;
+    and a shortened retention window deletes the older activity at once.
+    """
+    old_retention = (
+        PrivacySettings.objects.filter(profile=profile)
+        .values_list("retention_months", flat=True)
+        .first()
+        or PrivacySettings.Retention.KEEP
+    )
+    settings = privacy_settings_update(profile=profile, **changes)
+    profile_touch(profile_id=profile.pk)
+    if _retention_shortened(old_retention, settings.retention_months):
+        retention_purge_profile(profile=profile)
+    return settings
+
+
+@transaction.atomic
+def hidden_genres_replace(*, profile: Profile, genres: list[Genre]) -> int:
+    """Makes exactly ``genres`` the profile's hidden genres.
+
+    Each genre hidden or shown again is logged; returns how many changed.
+    """
+    settings, _ = PrivacySettings.objects.get_or_create(profile=profile)
+    wanted = {genre.pk: genre for genre in genres}
+    current = {genre.pk: genre for genre in settings.hidden_genres.all()}
+    changed = 0
+    for pk, genre in sorted({**current, **wanted}.items()):
+        if (pk in wanted) != (pk in current):
+            changed += hidden_genre_set(
+                profile=profile, genre=genre, hidden=pk in wanted
+            )
+    if changed:
+        profile_touch(profile_id=profile.pk)
+    profile.privacy = settings
+    return changed
+
+
+@transaction.atomic
+def private_session_set(*, session: Any, profile: Profile, on: bool) -> bool:
+    """Turns this browser session's private mode for the profile on or off.
+
+    While on, no play or search of the profile is stored from this session
+    (see :func:`privacy.selectors.private_session_on`). Kept in the session,
+    so it ends at sign-out; the change is logged. Returns whether it changed.
+    """
+    ids = private_session_profile_ids(session)
+    was_on = profile.pk in ids
+    if was_on == on:
+        return False
+    ids = ids | {profile.pk} if on else ids - {profile.pk}
+    session[PRIVATE_SESSION_KEY] = sorted(ids)
+    consent_event_record(
+        profile=profile,
+        user_id=profile.user_id,
+        kind=ConsentEvent.Kind.SETTING,
+        what="private_session",
+        old=_display(was_on),
+        new=_display(on),
+    )
+    return True
+
+
+# --- shared by export, erasure and retention ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """A kind of activity a profile can erase, and the time it is aged by."""
+
+    model: type[models.Model]
+    time_field: str  # the row's latest activity: what retention compares
+    label: str  # plural, in the viewer's words
+    item: str | None  # the ``kind`` that erases one row of it, if any
+    retained: bool = True  # aged out by the retention window
+
+
+#: Every kind of activity a profile holds. Erasing a category removes all its
+#: rows; retention deletes rows whose latest activity (``time_field``) is
+#: older than the window: a rating by when it was last changed, a viewing by
+#: when it last played, row engagement by its last use, the rest by when they
+#: were made. Rows turned down ("not because you watched X") are a choice,
+#: not activity: retention keeps them.
+CATEGORIES: dict[str, Category] = {
+    "ratings": Category(Rating, "updated_at", "ratings", "rating"),
+    "viewings": Category(ViewingEvent, "updated_at", "viewing history", "viewing"),
+    "searches": Category(SearchEvent, "created_at", "search history", "search"),
+    "feedback": Category(
+        Feedback, "created_at", "thumbs and not interested", "feedback"
+    ),
+    "list": Category(ListItem, "added_at", "My List", "list"),
+    "tags": Category(TagApplication, "created_at", "tags", "tag"),
+    "row_engagement": Category(RowEngagement, "updated_at", "row engagement", None),
+    "seed_exclusions": Category(
+        SeedExclusion, "created_at", "rows you turned down", None, retained=False
+    ),
+}
+#: ``kind`` of :func:`erase_item` -> category.
+ITEM_KINDS = {c.item: name for name, c in CATEGORIES.items() if c.item}
+
+
+class ErasureRefused(Exception):
+    """An erasure that may not run (say, the account's last profile)."""
+
+
+def _tasks():
+    from privacy import tasks
+
+    return tasks
+
+
+def _enqueue(task, *args) -> None:
+    from recommendations.tasks import enqueue
+
+    enqueue(task, *args)
+
+
+def _exports_discard(*, user_id: int, note: str) -> list[str]:
+    """Takes the account's export files out of use; returns their paths.
+
+    Built ones are marked expired; ones being built are cancelled (their
+    task then throws its file away). The caller deletes the files on commit.
+    """
+    files = []
+    for export in DataExport.objects.select_for_update().filter(
+        user_id=user_id,
+        status__in=[
+            DataExport.Status.PENDING,
+            DataExport.Status.RUNNING,
+            DataExport.Status.READY,
+        ],
+    ):
+        if export.file:
+            files.append(export.file)
+        export.status = (
+            DataExport.Status.EXPIRED
+            if export.status == DataExport.Status.READY
+            else DataExport.Status.FAILED
+        )
+        export.file, export.size, export.error = "", 0, note
+        export.save(update_fields=["status", "file", "size", "error"])
+    return files
+
+
+def _unlink_on_commit(paths: list[str]) -> None:
+    def unlink() -> None:
+        for path in paths:
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError:
+                logger.exception("Could not delete export file %s", path)
+
+    if paths:
+        transaction.on_commit(unlink)
+
+
+def _after_erasure(
+    *, user_id: int, profile_ids: list[int], refresh: bool, drop_candidates: bool
+) -> None:
+    """What follows any erasure, in the erasing transaction or on its commit.
+
+    The rows' cache keys move on; the stored candidates (built from the erased
+    data) go at once and are rebuilt by fold-in without it; exports holding
+    it are deleted; the profiles' rows leave every model file.
+    """
+    for profile_id in profile_ids:
+        profile_touch(profile_id=profile_id)
+    if drop_candidates:
+        ProfileCandidates.objects.filter(profile_id__in=profile_ids).delete()
+    _unlink_on_commit(_exports_discard(user_id=user_id, note=EXPORT_CANCELLED))
+    if refresh:
+        from recommendations import tasks as recommendation_tasks
+
+        for profile_id in profile_ids:
+            transaction.on_commit(
+                lambda pid=profile_id: _enqueue(
+                    recommendation_tasks.refresh_profile, pid
+                )
+            )
+    if profile_ids:
+        transaction.on_commit(
+            lambda: _enqueue(_tasks().model_forget, list(profile_ids))
+        )
+
+
+def _category(name: str) -> Category:
+    try:
+        return CATEGORIES[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown category “{name}”; one of {', '.join(CATEGORIES)}."
+        ) from None
+
+
+# --- export ---------------------------------------------------------------------------
+
+#: Why an export was taken away by an erasure (such exports do not count
+#: towards the daily limit).
+EXPORT_CANCELLED = "Deleted by an erasure: it held erased data."
+#: A build still waiting or running after this long was lost (its message or
+#: its worker); it is marked failed and does not count towards the limit.
+EXPORT_STALE_AFTER = timedelta(minutes=30)
+EXPORT_LOST = "Lost while it was built; please ask again."
+
+
+class ExportLimitReached(Exception):
+    """More than :attr:`DataExport.MAX_PER_DAY` exports within a day."""
+
+    def __init__(self, *, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(
+            f"You can ask for {DataExport.MAX_PER_DAY} exports a day; "
+            f"the next one can be made from {retry_at:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+@transaction.atomic
+def data_export_request(*, user: User) -> DataExport:
+    """Asks for a zip of everything held about the account; built by a task.
+
+    An export already waiting or building is returned instead of a new one.
+    At most :attr:`DataExport.MAX_PER_DAY` in any 24 hours
+    (:class:`ExportLimitReached`). Logged in the consent log.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    now = timezone.now()
+    _exports_mark_lost(now=now, user=user)
+    busy = DataExport.objects.filter(
+        user=user,
+        status__in=[DataExport.Status.PENDING, DataExport.Status.RUNNING],
+    ).first()
+    if busy is not None:
+        return busy
+    recent = list(
+        DataExport.objects.filter(user=user, created_at__gt=now - timedelta(days=1))
+        .exclude(error__in=[EXPORT_CANCELLED, EXPORT_LOST])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) >= DataExport.MAX_PER_DAY:
+        raise ExportLimitReached(
+            retry_at=recent[-DataExport.MAX_PER_DAY] + timedelta(days=1)
+        )
+    export = DataExport.objects.create(user=user, created_at=now)
+    consent_event_record(
+        profile=None,
+        user_id=user.pk,
+        kind=ConsentEvent.Kind.EXPORT,
+        what="data export requested",
+        new=f"export {export.pk}",
+    )
+    transaction.on_commit(lambda: _enqueue(_tasks().build_export, export.pk))
+    return export
+
+
+def _exports_mark_lost(*, now: datetime, user: User | None = None) -> int:
+    """Marks exports waiting or building for too long as failed."""
+    lost = DataExport.objects.filter(
+        status__in=[DataExport.Status.PENDING, DataExport.Status.RUNNING],
+        created_at__lt=now - EXPORT_STALE_AFTER,
+    )
+    if user is not None:
+        lost = lost.filter(user=user)
+    return lost.update(
+        status=DataExport.Status.FAILED, error=EXPORT_LOST, finished_at=now
+    )
+
+
+def data_export_build(*, export_id: int) -> DataExport | None:
+    """Builds a requested export's zip; safe to run twice.
+
+    Only a waiting export is built (a redelivered task finds it running or
+    done and stops); progress is saved as it goes. The file is kept only if the export still wants it when
+    done (an erasure may have cancelled it meanwhile).
+    """
+    claimed = DataExport.objects.filter(
+        pk=export_id, status=DataExport.Status.PENDING
+    ).update(status=DataExport.Status.RUNNING, progress=0)
+    if not claimed:
+        logger.info("Export %s is not waiting to be built; skipped.", export_id)
+        return None
+    export = DataExport.objects.select_related("user").get(pk=export_id)
+    path = exports.export_dir() / f"export-{export.pk}-{secrets.token_hex(12)}.zip"
+
+    def progress(percent: int) -> None:
+        DataExport.objects.filter(
+            pk=export_id, status=DataExport.Status.RUNNING
+        ).update(progress=min(percent, 99))
+
+    try:
+        counts = exports.export_zip_write(
+            user=export.user, path=path, progress=progress
+        )
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        logger.exception("Export %s failed", export_id)
+        DataExport.objects.filter(
+            pk=export_id, status=DataExport.Status.RUNNING
+        ).update(
+            status=DataExport.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            finished_at=timezone.now(),
+        )
+        return None
+    finished = timezone.now()
+    with transaction.atomic():
+        export = (
+            DataExport.objects.select_for_update()
+            .filter(pk=export_id, status=DataExport.Status.RUNNING)
+            .first()
+        )
+        if export is None:
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
+            return None
+        export.status = DataExport.Status.READY
+        export.progress = 100
+        export.file = str(path)
+        export.size = path.stat().st_size
+        export.row_counts = counts
+        export.finished_at = finished
+        export.expires_at = finished + timedelta(days=DataExport.LIFETIME_DAYS)
+        export.save()
+    return export
+
+
+def exports_expire(*, now: datetime | None = None) -> int:
+    """Deletes the files of exports past their expiry and marks them expired.
+
+    Also marks builds lost for :data:`EXPORT_STALE_AFTER` as failed, and
+    removes files in the export folder that no export names any more (left
+    by a crash) once they are a day old. Returns how many exports expired.
+    """
+    now = now or timezone.now()
+    _exports_mark_lost(now=now)
+    expired = 0
+    for export in DataExport.objects.filter(
+        status=DataExport.Status.READY, expires_at__lte=now
+    ):
+        with transaction.atomic():
+            done = DataExport.objects.filter(
+                pk=export.pk, status=DataExport.Status.READY
+            ).update(status=DataExport.Status.EXPIRED, file="", size=0)
+            if done:
+                expired += 1
+                _unlink_on_commit([export.file] if export.file else [])
+    folder = exports.export_dir()
+    if folder.is_dir():
+        named = {
+            Path(p).name
+            for p in DataExport.objects.exclude(file="").values_list("file", flat=True)
+        }
+        old = (now - timedelta(days=1)).timestamp()
+        for path in folder.iterdir():
+            if path.is_file() and path.name not in named and path.stat().st_mtime < old:
+                logger.info("Removing stray export file %s", path)
+                path.unlink(missing_ok=True)
+    return expired
+
+
+# --- erasure --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_item(*, profile: Profile, kind: str, item_id: int) -> None:
+    """Erases one row of the profile's activity (``kind`` from :data:`ITEM_KINDS`).
+
+    Raises ``ValueError`` for an unknown kind and the model's ``DoesNotExist``
+    when the profile has no such row.
+    """
+    if kind not in ITEM_KINDS:
+        raise ValueError(f"Unknown kind “{kind}”; one of {', '.join(ITEM_KINDS)}.")
+    category = CATEGORIES[ITEM_KINDS[kind]]
+    row = category.model._default_manager.get(pk=item_id, profile=profile)
+    row.delete()
+    consent_event_record(
+        profile=profile,
+        user_id=profile.user_id,
+        kind=ConsentEvent.Kind.ERASURE,
+        what=f"one {kind} erased",
+        new=f"{kind} {item_id}",
+    )
+    _after_erasure(
+        user_id=profile.user_id,
+        profile_ids=[profile.pk],
+        refresh=True,
+        drop_candidates=True,
+    )
+
+
+@transaction.atomic
+def erase_category(*, profile: Profile, category: str) -> int:
+    """Erases every row of one kind of the profile's activity; returns how many."""
+    model = _category(category).model
+    _, per_model = model._default_manager.filter(profile=profile).delete()
+    count = per_model.get(model._meta.label, 0)
+    consent_event_record(
+        profile=profile,
+        user_id=profile.user_id,
+        kind=ConsentEvent.Kind.ERASURE,
+        what=f"all {CATEGORIES[category].label} erased",
+        new=f"{count} rows",
+    )
+    _after_erasure(
+        user_id=profile.user_id,
+        profile_ids=[profile.pk],
+        refresh=True,
+        drop_candidates=True,
+    )
+    return count
+
+
+def _counts(user: User, profile: Profile | None = None) -> dict[str, int]:
+    """Rows held per table (model label), for the account or one profile."""
+    counts = {}
+    for model in exports.personal_models():
+        if profile is None:
+            rows = exports.owned_rows(model, user)
+        elif model is User:
+            continue
+        elif model is Profile:
+            rows = Profile.objects.filter(pk=profile.pk)
+        else:
+            rows = exports.owned_rows(model, user).filter(
+                pk__in=_profile_rows(model, profile)
+            )
+        count = rows.count()
+        if count:
+            counts[model._meta.label] = count
+    return counts
+
+
+def _profile_rows(model: type[models.Model], profile: Profile) -> models.QuerySet:
+    match = Q(pk__in=[])
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.related_model is Profile:
+            match |= Q(**{field.attname: profile.pk})
+    return model._default_manager.filter(match).values("pk")
+
+
+@transaction.atomic
+def erase_profile(*, profile: Profile) -> dict[str, int]:
+    """Erases a profile and everything held about it; returns rows per table.
+
+    The account's last profile cannot go on its own (:class:`ErasureRefused`):
+    erase the account instead. The consent log keeps a line naming the
+    profile, since the log belongs to the account.
+    """
+    User.objects.select_for_update().filter(pk=profile.user_id).first()
+    if Profile.objects.filter(user_id=profile.user_id).count() <= 1:
+        raise ErasureRefused(
+            "This is the account's only profile: erase the whole account instead."
+        )
+    counts = _counts(profile.user, profile)
+    consent_event_record(
+        profile=profile,
+        user_id=profile.user_id,
+        kind=ConsentEvent.Kind.ERASURE,
+        what="profile erased",
+        old=profile.name,
+        new=f"{sum(counts.values())} rows",
+    )
+    profile_id, user_id = profile.pk, profile.user_id
+    profile.delete()
+    _after_erasure(
+        user_id=user_id, profile_ids=[profile_id], refresh=False, drop_candidates=False
+    )
+    return counts
+
+
+@transaction.atomic
+def erase_account(*, user: User) -> ErasureReceipt:
+    """Erases the account and everything held about it, consent log included.
+
+    The consent log may be deleted only while an
+    :class:`AccountErasureInProgress` row for the account exists in this same
+    transaction (a database trigger checks). What is left is an anonymous
+    receipt: when, what kinds of data and how many rows, and which model
+    versions had a vector of the account's profiles (removed from their files
+    on commit). The caller logs the person out.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    user_id = user.pk
+    AccountErasureInProgress.objects.get_or_create(user_id=user_id)
+    profile_ids = list(Profile.objects.filter(user=user).values_list("id", flat=True))
+    from recommendations.services import model_versions_holding
+
+    versions = model_versions_holding(profile_ids=profile_ids)
+    counts = _counts(user)
+    files = [
+        f
+        for f in DataExport.objects.filter(user=user).values_list("file", flat=True)
+        if f
+    ]
+    login_lockout_clear(user=user)
+    user.delete()
+    AccountErasureInProgress.objects.filter(user_id=user_id).delete()
+    receipt = ErasureReceipt.objects.create(
+        scope="account",
+        row_counts=counts,
+        model_versions=versions,
+        reference=secrets.token_hex(10),
+    )
+    _unlink_on_commit(files)
+    if profile_ids:
+        transaction.on_commit(
+            lambda: _enqueue(_tasks().model_forget, list(profile_ids))
+        )
+    return receipt
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same time ``months`` calendar months earlier (the day clamped to the
+    month's length: 31 May minus 3 months is 28 or 29 February)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _retention_purge(profile: Profile, now: datetime | None) -> dict[str, int]:
+    settings = PrivacySettings.objects.filter(profile=profile).first()
+    months = settings.retention_months if settings else 0
+    if not months:
+        return {}
+    cutoff = months_before(now or timezone.now(), months)
+    counts = {}
+    for name, category in CATEGORIES.items():
+        if not category.retained:
+            continue
+        model = category.model
+        _, per_model = (
+            model._default_manager.filter(profile=profile)
+            .filter(**{f"{category.time_field}__lt": cutoff})
+            .delete()
+        )
+        if per_model.get(model._meta.label):
+            counts[name] = per_model[model._meta.label]
+    if counts:
+        consent_event_record(
+            profile=profile,
+            user_id=profile.user_id,
+            kind=ConsentEvent.Kind.ERASURE,
+            what=f"activity older than {months} months auto-deleted",
+            new=", ".join(f"{n} {name}" for name, n in counts.items()),
+        )
+        profile_touch(profile_id=profile.pk)
+        from recommendations import tasks as recommendation_tasks
+
+        transaction.on_commit(
+            lambda: _enqueue(recommendation_tasks.refresh_profile, profile.pk)
+        )
+    return counts
+
+
+@transaction.atomic
+def retention_purge_profile(
+    *, profile: Profile, now: datetime | None = None
+) -> dict[str, int]:
+    """Deletes the profile's activity older than its retention window.
+
+    Every kind of activity in :data:`CATEGORIES` is aged by its latest
+    activity time. Returns rows deleted per category (empty when it keeps
+    everything or nothing is that old). Called at once when the window is
+    shortened, and daily for every profile by :func:`retention_purge`.
+    """
+    counts = _retention_purge(profile, now)
+    if counts:
+        transaction.on_commit(lambda: _enqueue(_tasks().model_forget, [profile.pk]))
+    return counts
+
+
+def retention_purge(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """:func:`retention_purge_profile` for every profile with a window; the
+    profiles' model rows are forgotten in one go afterwards."""
+    now = now or timezone.now()
+    purged = {}
+    for profile in Profile.objects.filter(privacy__retention_months__gt=0).order_by(
+        "id"
+    ):
+        with transaction.atomic():
+            counts = _retention_purge(profile, now)
+        if counts:
+            purged[profile.pk] = counts
+    if purged:
+        _enqueue(_tasks().model_forget, list(purged))
+    return purged

@@ -1,4 +1,42 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from privacy import export_views, views
 
 app_name = "privacy"
-urlpatterns: list = []
+urlpatterns = [
+    path("privacy/", views.centre, name="centre"),
+    path("privacy/how-recommendations-work/", views.how_it_works, name="how_it_works"),
+    path("privacy/consent-log/", views.consent_log, name="consent_log"),
+    path("privacy/settings/toggle/", views.toggle, name="toggle"),
+    path("privacy/settings/retention/", views.retention, name="retention"),
+    path("privacy/settings/exploration/", views.exploration, name="exploration"),
+    path("privacy/settings/hidden-genres/", views.hidden_genres, name="hidden_genres"),
+    path("privacy/activity/", views.ledger, name="ledger"),
+    path(
+        "privacy/activity/<str:kind>/<int:pk>/delete/",
+        views.ledger_delete,
+        name="ledger_delete",
+    ),
+    # Export and erasure (privacy/export_views.py).
+    path("privacy/export/", export_views.export_page, name="export"),
+    path(
+        "privacy/export/<int:export_id>/",
+        export_views.export_status,
+        name="export_status",
+    ),
+    path(
+        "privacy/export/<int:export_id>/download/",
+        export_views.export_download,
+        name="export_download",
+    ),
+    path("privacy/erase/", export_views.erase_page, name="erase"),
+    path("privacy/erase/item/", export_views.erase_item, name="erase_item"),
+    path("privacy/erase/category/", export_views.erase_category, name="erase_category"),
+    path("privacy/erase/profile/", export_views.erase_profile, name="erase_profile"),
+    path("privacy/erase/account/", export_views.erase_account, name="erase_account"),
+    path(
+        "privacy/erase/receipt/<str:reference>/",
+        export_views.erase_receipt,
+        name="erase_receipt",
+    ),
+]

@@ -6,17 +6,18 @@ This is the only module that turns database rows into engine arrays and back.
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Profile
-from activity.models import Feedback, Rating, ViewingEvent
+from accounts.services import profile_touch
+from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Title
 from recommendations.engine import artifact
 from recommendations.engine.dataset import (
@@ -28,7 +29,14 @@ from recommendations.engine.dataset import (
 from recommendations.engine.experiment import TrainingConfig, evaluate, fit_recommender
 from recommendations.engine.recommender import Candidates, History, Recommender
 from recommendations.engine.splits import split_by_time
-from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
+from recommendations.models import (
+    ModelVersion,
+    ProfileCandidates,
+    RowEngagement,
+    SeedExclusion,
+    TitleTrend,
+    TuningRun,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -482,3 +490,240 @@ def tuning_run(*, algorithm: str, seconds: float) -> TuningRun:
 def tuned_params(algorithm: str) -> dict | None:
     run = TuningRun.objects.filter(algorithm=algorithm).first()
     return run.best_params if run else None
+
+
+# --- the home page: trending, seeds, row engagement ---------------------------------
+
+#: "Trending now" is time-decayed popularity: each rating, viewing and My List
+#: addition weighs ``0.5 ** (age / TRENDING_HALF_LIFE)``, its age counted back
+#: from the newest activity in the database rather than from the clock, so an
+#: imported catalog (MovieLens ends in 2018) still trends. Events older than
+#: ``TRENDING_HORIZON`` half-lives (weight under 1/256) are left out.
+TRENDING_HALF_LIFE = timedelta(days=7)
+TRENDING_HORIZON = 8
+
+
+def newest_activity() -> datetime | None:
+    """When the latest rating, viewing or My List addition happened."""
+    stamps = [
+        Rating.objects.order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first(),
+        ViewingEvent.objects.order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first(),
+        ListItem.objects.order_by("-added_at")
+        .values_list("added_at", flat=True)
+        .first(),
+    ]
+    stamps = [s for s in stamps if s is not None]
+    return max(stamps) if stamps else None
+
+
+def activity_events(since: datetime) -> list[tuple[int, datetime]]:
+    """``(title id, when)`` of every rating, viewing and My List addition of an
+    available title since ``since``."""
+    available = Q(title__is_available=True)
+    return [
+        *Rating.objects.filter(available, updated_at__gte=since).values_list(
+            "title_id", "updated_at"
+        ),
+        *ViewingEvent.objects.filter(available, started_at__gte=since).values_list(
+            "title_id", "started_at"
+        ),
+        *ListItem.objects.filter(available, added_at__gte=since).values_list(
+            "title_id", "added_at"
+        ),
+    ]
+
+
+def trending_scores(
+    newest: datetime | None = None, events: list[tuple[int, datetime]] | None = None
+) -> dict[int, float]:
+    """Each recently active title's time-decayed popularity (see above).
+
+    ``newest`` and ``events`` (at least those of the horizon) are read when
+    not given.
+    """
+    newest = newest or newest_activity()
+    if newest is None:
+        return {}
+    horizon = newest - TRENDING_HORIZON * TRENDING_HALF_LIFE
+    if events is None:
+        events = activity_events(horizon)
+    half_life = TRENDING_HALF_LIFE.total_seconds()
+    scores: dict[int, float] = {}
+    for title_id, at in events:
+        if at < horizon:
+            continue
+        age = (newest - at).total_seconds()
+        scores[title_id] = scores.get(title_id, 0.0) + 0.5 ** (age / half_life)
+    return scores
+
+
+def trending_refresh() -> int:
+    """Rewrites the TitleTrend table ("Trending now"); returns how many titles trend.
+
+    Safe to run twice, even at once: rows are upserted with this run's time,
+    then the rows of earlier runs are deleted.
+    """
+    scores = trending_scores()
+    stamp = timezone.now()
+    with transaction.atomic():
+        TitleTrend.objects.bulk_create(
+            [
+                TitleTrend(title_id=t, score=round(s, 6), computed_at=stamp)
+                for t, s in scores.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["title"],
+            update_fields=["score", "computed_at"],
+            batch_size=1000,
+        )
+        TitleTrend.objects.filter(computed_at__lt=stamp).delete()
+    return len(scores)
+
+
+@transaction.atomic
+def seed_exclude(*, profile: Profile, title: Title) -> SeedExclusion:
+    """Stops ``title`` seeding "Because you watched…" rows; its history stays."""
+    exclusion, _ = SeedExclusion.objects.get_or_create(profile=profile, title=title)
+    profile_touch(profile_id=profile.pk)
+    return exclusion
+
+
+@transaction.atomic
+def seed_restore(*, profile: Profile, title: Title) -> bool:
+    """Lets ``title`` seed rows again."""
+    deleted, _ = SeedExclusion.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        profile_touch(profile_id=profile.pk)
+    return bool(deleted)
+
+
+#: The kinds of home rows (``rows.Row.kind``); engagement is counted per kind.
+ROW_KINDS = (
+    "continue",
+    "top-picks",
+    "because",
+    "trending",
+    "new",
+    "top10",
+    "genre",
+    "gems",
+    "outside",
+    "collection",
+    "my-list",
+    "short",
+)
+
+
+@transaction.atomic
+def row_engagement_record(*, profile: Profile, row_kind: str) -> RowEngagement:
+    """Counts one play or rating of a title reached from a row of this kind.
+
+    Rows the profile engages with rise on its home page (see ``rows``).
+    Raises ``ValueError`` for a kind that is not a row kind.
+    """
+    if row_kind not in ROW_KINDS:
+        raise ValueError(f"Not a row kind: {row_kind!r}")
+    now = timezone.now()
+    engagement, created = RowEngagement.objects.select_for_update().get_or_create(
+        profile=profile, row_kind=row_kind, defaults={"count": 1, "updated_at": now}
+    )
+    if not created:
+        RowEngagement.objects.filter(pk=engagement.pk).update(
+            count=F("count") + 1, updated_at=now
+        )
+        engagement.refresh_from_db()
+    profile_touch(profile_id=profile.pk)
+    return engagement
+
+
+# --- forgetting profiles (privacy erasure) -----------------------------------------
+
+#: Versions whose files may serve again (active, ready, or retired for a rollback).
+FORGETTABLE_STATUSES = (
+    ModelVersion.Status.ACTIVE,
+    ModelVersion.Status.READY,
+    ModelVersion.Status.RETIRED,
+)
+
+
+def _artifact_profile_ids(version: ModelVersion) -> np.ndarray | None:
+    """The profile ids a version's file holds rows for (read without the rest)."""
+    path = Path(version.artifact)
+    if not version.artifact or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz["user_ids"])
+    except (OSError, KeyError, ValueError):
+        logger.warning("Cannot read the profile ids of model %s", version.pk)
+        return None
+
+
+def model_versions_holding(*, profile_ids: list[int]) -> list[int]:
+    """Loadable model versions whose file has a row for any of these profiles."""
+    from recommendations.engine.forget import holds_profiles
+
+    out = []
+    for version in ModelVersion.objects.filter(
+        status__in=FORGETTABLE_STATUSES
+    ).order_by("id"):
+        held = _artifact_profile_ids(version)
+        if held is not None and len(holds_profiles(held, np.array(profile_ids))):
+            out.append(version.pk)
+    return out
+
+
+def model_forget_profiles(*, profile_ids: list[int]) -> list[int]:
+    """Rewrites every loadable version's file without these profiles' rows.
+
+    Each version gets a new file (written atomically, its sha256 recorded in
+    the same transaction that points the version at it; the old file is
+    deleted on commit), so a process serving the old checksum never reads a
+    half-written or swapped file; ``recommender_for`` loads the new one since
+    its cache key holds the checksum. Safe to run twice: a version without
+    those rows is left alone. Returns the versions rewritten.
+    """
+    return [
+        pk
+        for pk in model_versions_holding(profile_ids=profile_ids)
+        if _forget_in_version(pk, profile_ids)
+    ]
+
+
+def _forget_in_version(version_id: int, profile_ids: list[int]) -> bool:
+    import uuid
+
+    from recommendations.engine.forget import without_profiles
+
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update()
+            .filter(pk=version_id, status__in=FORGETTABLE_STATUSES)
+            .first()
+        )
+        if version is None or not version.artifact:
+            return False
+        old_path = Path(version.artifact)
+        try:
+            arrays = artifact.load(old_path, version.sha256)
+        except artifact.ArtifactError:
+            logger.exception("Model %s cannot be loaded to forget profiles", version.pk)
+            return False
+        arrays, dropped = without_profiles(arrays, np.array(profile_ids))
+        if not dropped:
+            return False
+        new_path = old_path.with_name(f"model-{version.pk}-{uuid.uuid4().hex[:12]}.npz")
+        try:
+            version.sha256 = artifact.save(new_path, arrays)
+            version.artifact = str(new_path)
+            version.save(update_fields=["artifact", "sha256"])
+        except BaseException:
+            new_path.unlink(missing_ok=True)
+            raise
+        transaction.on_commit(lambda: old_path.unlink(missing_ok=True))
+    logger.info("Model %s forgot %d profile(s)", version_id, dropped)
+    return True

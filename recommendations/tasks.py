@@ -79,3 +79,9 @@ def refresh_all_candidates(version_id: int) -> None:
 @shared_task(**_RETRY)
 def refresh_profile(profile_id: int) -> bool:
     return services.profile_refresh(profile_id=profile_id)
+
+
+@shared_task(**_RETRY)
+def refresh_trending() -> int:
+    """Beat runs this every half hour: rewrites "Trending now"."""
+    return services.trending_refresh()

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from recommendations import views
 
 app_name = "recommendations"
-urlpatterns: list = []
+urlpatterns = [
+    path("why/<int:pk>/", views.why, name="why"),
+    path("home/controls/", views.controls, name="controls"),
+    path("seeds/<int:pk>/exclude/", views.seed_exclude, name="seed_exclude"),
+    path("seeds/<int:pk>/restore/", views.seed_restore, name="seed_restore"),
+]

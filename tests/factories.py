@@ -105,3 +105,21 @@ class ListItemFactory(factory.django.DjangoModelFactory):
 
     profile = factory.SubFactory(ProfileFactory)
     title = factory.SubFactory(TitleFactory)
+
+
+class PrivacySettingsFactory(factory.django.DjangoModelFactory):
+    """A profile's privacy settings; the defaults unless a test says otherwise."""
+
+    class Meta:
+        model = "privacy.PrivacySettings"
+        django_get_or_create = ("profile",)
+
+    profile = factory.SubFactory(ProfileFactory)
+
+
+class SearchEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "activity.SearchEvent"
+
+    profile = factory.SubFactory(ProfileFactory)
+    query = factory.Sequence(lambda n: f"search {n}")

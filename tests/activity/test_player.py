@@ -8,7 +8,12 @@ from activity.models import ViewingEvent
 from catalog.models import Title
 from recommendations.models import ProfileCandidates
 from tests.activity.conftest import HTMX, watch_as
-from tests.factories import GenreFactory, TitleFactory, ViewingEventFactory
+from tests.factories import (
+    GenreFactory,
+    PrivacySettingsFactory,
+    TitleFactory,
+    ViewingEventFactory,
+)
 
 # --- the device class, from the User-Agent (no database) --------------------------
 
@@ -86,6 +91,7 @@ def test_player_page_offers_play_and_records_nothing_until_pressed(viewer):
 def test_pressing_play_starts_a_viewing_with_the_device_and_opens_the_player(
     viewer, profile
 ):
+    PrivacySettingsFactory(profile=profile, contextual_signals=True)
     title = TitleFactory(title="Heat")
 
     response = viewer.post(
@@ -447,8 +453,9 @@ def test_player_page_reads_a_fixed_number_of_queries(
     viewing = ViewingEventFactory(profile=profile, title=title)
     ViewingEventFactory.create_batch(3, profile=profile, title=title)
 
-    # session, user, profile, the title with the profile's state, the viewing
-    with django_assert_num_queries(5):
+    # user, profile (the session is read from the cache), the title with the
+    # profile's state, the viewing
+    with django_assert_num_queries(4):
         viewer.get(play_url(title), {"viewing": viewing.pk})
 
 
@@ -458,7 +465,8 @@ def test_a_heartbeat_reads_and_writes_a_fixed_number_of_queries(
 ):
     viewing = ViewingEventFactory(profile=profile, progress=0.1)
 
-    # session, user, profile, the viewing; then in a transaction: savepoint,
-    # the viewing locked, the update, release
+    # user, profile (the session is read from the cache), the viewing; then in
+    # a transaction: savepoint, the viewing locked, its update, the profile
+    # touched (its cached rows are stale), release
     with django_assert_num_queries(8):
         viewer.post(heartbeat_url(viewing), {"progress": "0.2"}, headers=HTMX)

@@ -12,6 +12,7 @@ from recommendations.models import ProfileCandidates
 from tests.factories import (
     FeedbackFactory,
     ListItemFactory,
+    PrivacySettingsFactory,
     ProfileFactory,
     RatingFactory,
     TitleFactory,
@@ -124,6 +125,7 @@ def test_clearing_thumbs_that_were_never_set_enqueues_nothing(
 
 def test_starting_a_viewing_records_now_the_device_and_nothing_watched():
     profile, title = ProfileFactory(), TitleFactory()
+    PrivacySettingsFactory(profile=profile, contextual_signals=True)
     before = timezone.now()
 
     viewing = services.viewing_start(

@@ -66,9 +66,10 @@ def test_title_page_actions_add_no_query(viewer):
     with CaptureQueriesContext(connection) as visitor:
         viewer.get(path)
 
-    # a visitor's request reads no session, user or profile (3 queries); the
-    # title's public facts were cached by the first request
-    assert len(signed_in) == len(visitor) + 3 + 4
+    # a visitor's request reads no user or profile (2 queries; the session
+    # is read from the cache); the title's public facts were cached by the
+    # first request
+    assert len(signed_in) == len(visitor) + 2 + 4
 
 
 # --- the actions panel ----------------------------------------------------------------
@@ -528,15 +529,18 @@ def test_more_like_this_query_count_is_fixed(viewer, django_assert_num_queries, 
     for _ in range(count):
         RatingFactory(title=TitleFactory(genres=[drama]))
 
-    # session, user, profile, title, active model, genres, titles
-    with django_assert_num_queries(7):
+    # user, profile (the session is read from the cache), title, active
+    # model, genres, titles
+    with django_assert_num_queries(6):
         response = viewer.get(url("more_like_this", heat.pk), headers=HTMX)
     assert len(response.context["similar"].titles) == count
 
 
 # --- the shelves ----------------------------------------------------------------------
 
-SHELF_QUERIES = 5  # session, user, profile, count, one page of rows with titles
+#: user, profile (the session is read from the cache), count, one page of
+#: rows with titles
+SHELF_QUERIES = 4
 
 
 def test_my_list_lists_the_profiles_titles_latest_first(viewer, profile, other_profile):
@@ -841,8 +845,9 @@ def test_more_like_this_from_the_model_reads_a_fixed_number_of_queries(
     watch_as(client, ProfileFactory(name="Newcomer"))
     title_id = int(services.recommender_for(trained).ranking.item_ids[0])
 
-    # session, user, profile, title, active model, the neighbours' titles
-    with django_assert_num_queries(6):
+    # user, profile (the session is read from the cache), title, active
+    # model, the neighbours' titles
+    with django_assert_num_queries(5):
         response = client.get(url("more_like_this", title_id), headers=HTMX)
     assert response.context["similar"].source == "model"
 
@@ -854,6 +859,7 @@ def test_actions_fragment_reads_a_fixed_number_of_queries(
     RatingFactory(profile=profile, title=title)
     ViewingEventFactory.create_batch(3, profile=profile, title=title)
 
-    # session, user, profile, and the title with everything this profile did to it
-    with django_assert_num_queries(4):
+    # user, profile (the session is read from the cache), and the title with
+    # everything this profile did to it
+    with django_assert_num_queries(3):
         viewer.get(url("title_actions", title.pk), headers=HTMX)

@@ -46,7 +46,7 @@ def test_boost_and_demote_set_a_bounded_factor(admin_client, on_commit, action, 
 def test_a_boost_out_of_bounds_is_refused_by_service_and_database(on_commit):
     title = TitleFactory()
 
-    with pytest.raises(ValueError, match="0.5 to 1.5"):
+    with pytest.raises(ValueError, match=r"0\.5 to 1\.5"):
         services.title_curate(titles=[title], boost=3.0)
     with pytest.raises(IntegrityError), transaction.atomic():
         Title.objects.filter(pk=title.pk).update(boost=0.1)

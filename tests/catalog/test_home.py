@@ -1,5 +1,6 @@
-"""The home page: row headings with lazy htmx placeholders, the row fragments,
-the greeting, and the cache that keeps both fast."""
+"""The home page as everyone gets it (every row in one response), the rows'
+own pages and fragments ("See all"), the greeting, and the caches that keep
+both fast. The personalized home is tested in tests/recommendations/."""
 
 import re
 
@@ -11,6 +12,7 @@ from django.urls import reverse
 from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from catalog.models import Title
 from catalog.selectors import HOME_GENRE_ROWS, ROW_CACHE_SECONDS, ROW_LENGTH
+from recommendations import rows
 from tests.factories import (
     GenreFactory,
     ProfileFactory,
@@ -18,6 +20,7 @@ from tests.factories import (
     TitleFactory,
     UserFactory,
 )
+from tests.recommendations.test_home_views import home_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +29,6 @@ HTMX = {"HX-Request": "true"}
 
 def home(client):
     return client.get(reverse("catalog:landing"))
-
-
-def row_names(client) -> list[str]:
-    return [row.name for row in home(client).context["rows"]]
 
 
 def fragment(client, key: str):
@@ -58,28 +57,29 @@ def watching(client, profile) -> None:
 # --- Rows and their order ---------------------------------------------------
 
 
-def test_home_lists_popular_new_then_the_six_biggest_genres(client):
+def test_the_home_offers_the_six_most_rated_genres(client):
     sizes = {"Drama": 7, "Comedy": 6, "Action": 5, "Thriller": 4, "Romance": 3}
     sizes |= {"Adventure": 2, "Crime": 2, "Western": 1}
     for name, size in sizes.items():
         genre = GenreFactory(name=name)
         for i in range(size):
-            TitleFactory(title=f"{name} {i}", genres=[genre])
+            rated(f"{name} {i}", 1, genres=[genre])
     GenreFactory(name="Empty")
-    TitleFactory(genres=[GenreFactory(name="Gone")], is_available=False)
+    rated("Gone", 30, genres=[GenreFactory(name="Gone")], is_available=False)
 
-    assert row_names(client) == [
-        "Popular on Marquee",
-        "New releases",
+    builder, note = rows.page_builder(profile=None)
+
+    assert note == ""
+    assert [draft.name for draft in builder.popular_genres()] == [
         "Popular in Drama",
         "Popular in Comedy",
         "Popular in Action",
         "Popular in Thriller",
         "Popular in Romance",
-        # Adventure and Crime tie on size: the name decides; Western is 8th.
+        # Adventure and Crime tie on ratings and size: the name decides.
         "Popular in Adventure",
     ]
-    assert len(row_names(client)) == 2 + HOME_GENRE_ROWS
+    assert rows.POPULAR_GENRE_ROWS == HOME_GENRE_ROWS == 6
 
 
 def test_rows_hold_the_right_titles_in_the_right_order(client):
@@ -105,29 +105,15 @@ def test_a_row_holds_at_most_20_titles(client):
     assert titles == [f"Title {i:02}" for i in range(ROW_LENGTH + 2, 2, -1)]
 
 
-def test_home_has_a_lazy_placeholder_with_a_real_link_for_each_row(client):
+def test_the_home_renders_every_row_with_its_cards_in_one_response(client):
     drama = GenreFactory(name="Drama")
-    action = GenreFactory(name="Action")
-    TitleFactory(genres=[drama, action])
+    heat = rated("Heat", 2, genres=[drama])
 
     html = home(client).content.decode()
 
-    for key, trigger in [
-        ("popular", "load"),
-        ("new", "load"),
-        ("genre-action", "revealed"),
-        ("genre-drama", "revealed"),
-    ]:
-        url = f"/rows/{key}/"
-        assert (
-            f'<a class="row-load" href="{url}" hx-get="{url}" '
-            f'hx-trigger="{trigger}" hx-target="closest .row-slot" '
-            'hx-swap="outerHTML" aria-label="Show titles: '
-        ) in html
-    assert '<h2 id="row-popular">Popular on Marquee</h2>' in html
-    assert 'aria-labelledby="row-genre-drama"' in html
-    # The titles themselves are not on the page: the fragments bring them.
-    assert 'class="card"' not in html
+    assert '<h2 id="row-trending">Trending now</h2>' in html
+    assert f'<a class="card-link" href="/titles/{heat.pk}/?row=trending">' in html
+    assert "row-load" not in html  # no placeholder waits for its titles
 
 
 def test_row_fragment_for_htmx_is_only_the_row_of_cards(client):
@@ -205,7 +191,7 @@ def test_an_anonymous_visitor_sees_the_rows_and_a_sign_up_call_to_action(client)
     response = home(client)
 
     html = response.content.decode()
-    assert [row.key for row in response.context["rows"]] == ["popular", "new"]
+    assert list(home_rows(html)) == ["New on Marquee"]  # no activity: no trend
     assert (
         f'<a class="button button-primary" href="{reverse("accounts:signup")}">' in html
     )
@@ -275,10 +261,11 @@ def test_every_grown_up_profile_shares_the_cached_rows(
     home(client)
 
     watching(client, second)
-    # session, user, profile; then the row's titles by id, and nothing more
-    with django_assert_num_queries(4):
-        assert shown(fragment(client, "popular")) == ["Heat"]
+    # user, profile; then the row's titles by id, and nothing more
     with django_assert_num_queries(3):
+        assert shown(fragment(client, "popular")) == ["Heat"]
+    # user, profile, its candidates (none), the model (none); withdrawn since?
+    with django_assert_num_queries(5):
         home(client)
 
 
@@ -297,15 +284,16 @@ def test_home_query_count_does_not_grow_with_the_catalog(
 ):
     catalog_of(titles)
 
-    # the biggest genres, then nothing: the list of rows is cached
-    with django_assert_num_queries(1):
+    # catalog snapshot (7), charts (7), collections, the titles shown
+    with django_assert_num_queries(16):
         home(client)
-    with django_assert_num_queries(0):
+    # cached: only "was a title shown withdrawn since?"
+    with django_assert_num_queries(1):
         home(client)
 
     watching(client, ProfileFactory())
-    # session, user, profile (the rows are cached for every grown-up)
-    with django_assert_num_queries(3):
+    # user, profile, its candidates (none), the model (none); withdrawn since?
+    with django_assert_num_queries(5):
         home(client)
 
 

@@ -1,0 +1,123 @@
+"""Input of the privacy centre's controls and the ledger's filters.
+
+Each control is its own small form, so a toggle posts one setting and a
+tampered or stale post is refused with a message that says what was wrong.
+"""
+
+from django import forms
+
+from catalog.models import Genre
+from privacy.models import PrivacySettings
+from privacy.selectors import LEDGER_KINDS
+
+#: The on/off controls: name → (label, what "on" means). ``private_session``
+#: lives in the browser's session; ``allow_training`` on the profile.
+TOGGLES: dict[str, tuple[str, str]] = {
+    "personalization": (
+        "Personalized rows",
+        "On: your rows are chosen from what you rate, watch and like. Off: you "
+        "get everyone’s rows (trending, new, curated) and your history is not "
+        "used for them.",
+    ),
+    "pause_viewing_history": (
+        "Pause viewing history",
+        "On: nothing you play is kept (no history, no Continue watching, "
+        "nothing learnt). Titles still play.",
+    ),
+    "pause_search_history": (
+        "Pause search history",
+        "On: searches are not kept. Search still works.",
+    ),
+    "private_session": (
+        "Private session in this browser",
+        "On: don’t learn from this session. Nothing you play or search here "
+        "is kept until you turn it off or sign out; ratings and thumbs you "
+        "give still count.",
+    ),
+    "contextual_signals": (
+        "Device and time of day",
+        "On: the kind of device is kept with each play, and the device and "
+        "time of day may adjust your rows. Off: neither is kept nor used.",
+    ),
+    "allow_training": (
+        "Help improve recommendations for others",
+        "On: your activity may be part of the data the shared model learns "
+        "from. Off: it never enters a training run; your own rows still use "
+        "your signals.",
+    ),
+    "calibration": (
+        "Keep my genre mix",
+        "On: Top picks follow the genre mix of what you like. Off: they are "
+        "ranked by match alone.",
+    ),
+}
+
+
+class ToggleForm(forms.Form):
+    setting = forms.ChoiceField(
+        choices=[(name, label) for name, (label, _) in TOGGLES.items()],
+        error_messages={"invalid_choice": "There is no setting called “%(value)s”."},
+    )
+    value = forms.ChoiceField(
+        choices=[("on", "On"), ("off", "Off")],
+        error_messages={"invalid_choice": "A setting is turned “on” or “off”."},
+    )
+
+    def clean_value(self) -> bool:
+        return self.cleaned_data["value"] == "on"
+
+
+class RetentionForm(forms.Form):
+    retention_months = forms.TypedChoiceField(
+        label="Auto-delete activity older than",
+        choices=PrivacySettings.Retention.choices,
+        coerce=int,
+        error_messages={
+            "invalid_choice": "Keep activity for 3, 18 or 36 months, or until "
+            "you delete it."
+        },
+    )
+
+
+class ExplorationForm(forms.Form):
+    exploration = forms.IntegerField(
+        min_value=0,
+        max_value=PrivacySettings.EXPLORATION_MAX,
+        error_messages={
+            "invalid": "Exploration is a whole number from 0 to 100.",
+            "min_value": "Exploration goes from 0 to 100.",
+            "max_value": "Exploration goes from 0 to 100.",
+            "required": "Choose how adventurous Top picks should be (0 to 100).",
+        },
+    )
+
+
+class HiddenGenresForm(forms.Form):
+    genres = forms.ModelMultipleChoiceField(
+        queryset=Genre.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "There is no genre with id %(value)s.",
+            "invalid_pk_value": "“%(pk)s” is not a genre.",
+        },
+    )
+
+
+class LedgerFilterForm(forms.Form):
+    """The ledger's filters. An unknown kind is a 400; a profile that is not
+    the account's is a 404, checked by the view."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Everything"), *((k, v.plural) for k, v in LEDGER_KINDS.items())],
+        required=False,
+        error_messages={"invalid_choice": "There is no kind of activity “%(value)s”."},
+    )
+    profile = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": "A profile is given by its number.",
+            "min_value": "A profile is given by its number.",
+        },
+    )

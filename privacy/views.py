@@ -1,0 +1,375 @@
+"""The privacy centre: what is held and inferred, the controls, the ledger.
+
+- Every page is an account page (:func:`accounts.access.account_password_required`:
+  on a kids profile the account password is asked for first).
+- The centre is account-wide, with a section per profile: the active one
+  unless ``?profile=<id>`` picks another of the account's (anyone else's is
+  a 404).
+- Each control is a small form that posts here. To htmx it answers with the
+  controls' fragment, swapped in place; without htmx it redirects back to
+  the centre, with a message. A value that is not allowed is a 400 that says
+  why; nothing is changed then.
+- The ledger lists every rating, thumb, hidden title, pick, play and search,
+  each with a delete button that goes through the activity services.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import InvalidPage, Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.access import access_profile, account_password_required
+from accounts.models import Profile
+from activity import services as activity_services
+from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
+from catalog.models import Genre
+from privacy import selectors, services
+from privacy.forms import (
+    TOGGLES,
+    ExplorationForm,
+    HiddenGenresForm,
+    LedgerFilterForm,
+    RetentionForm,
+    ToggleForm,
+)
+from privacy.models import ConsentEvent, PrivacySettings
+from recommendations.services import active_version
+
+LEDGER_PAGE_SIZE = 50
+CONSENT_LOG_PAGE_SIZE = 50
+CONSENT_LOG_IN_CENTRE = 10
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
+    """Page and fragment share a URL; caches must keep them apart."""
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _profile_id(raw: str | None) -> int | None:
+    """A profile id from the query or a form: None when absent; a 400 page is
+    the caller's when it is not a number (raised as ValueError)."""
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise ValueError("A profile is given by its number.")
+    return int(raw)
+
+
+def _chosen_profile(request: HttpRequest, raw: str | None) -> Profile:
+    """The profile a page or control is about: ``raw`` (an id, checked to be
+    the account's: 404 otherwise), else the active profile, else the first."""
+    profile_id = _profile_id(raw)
+    if profile_id is not None:
+        profile = access_profile(request.user, profile_id)
+    elif request.profile is not None:
+        return request.profile
+    else:
+        profile = Profile.objects.filter(user=request.user).first()
+        if profile is None:
+            raise Http404("This account has no profile.")
+    return Profile.objects.select_related("privacy").get(pk=profile.pk)
+
+
+def _bad_request(request: HttpRequest, errors: list[str]) -> HttpResponse:
+    """A 400 that says what was wrong; nothing was changed."""
+    template = "privacy/bad_request.html" + ("#errors" if request.htmx else "")
+    return render(request, template, {"errors": errors}, status=400)
+
+
+def _errors(form) -> list[str]:
+    return [error for field_errors in form.errors.values() for error in field_errors]
+
+
+def _centre_url(profile: Profile, anchor: str = "controls") -> str:
+    return f"{reverse('privacy:centre')}?{urlencode({'profile': profile.pk})}#{anchor}"
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Back to ``next`` when it is one of ours, else to ``default``."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = default
+    return HttpResponseRedirect(target)
+
+
+def _profile_context(request: HttpRequest, profile: Profile) -> dict:
+    """What the controls need to draw one profile's settings."""
+    settings = selectors.settings_for(profile)
+    hidden = selectors.hidden_genre_ids(settings)
+    return {
+        "selected": profile,
+        "settings": settings,
+        "private_session": selectors.private_session_on(request.session, profile),
+        "toggles": _toggles(request, profile, settings),
+        "retention_choices": PrivacySettings.Retention.choices,
+        "genres": [(genre, genre.pk in hidden) for genre in Genre.objects.all()],
+        "hidden_titles": list(selectors.hidden_titles(profile)),
+    }
+
+
+def _toggles(request: HttpRequest, profile: Profile, settings) -> list[dict]:
+    values = {
+        "private_session": selectors.private_session_on(request.session, profile),
+        "allow_training": profile.allow_training,
+    }
+    return [
+        {
+            "name": name,
+            "label": label,
+            "help": help_text,
+            "on": values[name] if name in values else getattr(settings, name),
+        }
+        for name, (label, help_text) in TOGGLES.items()
+    ]
+
+
+def _control_done(request: HttpRequest, profile: Profile, message: str) -> HttpResponse:
+    """htmx gets the controls again (and the private-session banner, out of
+    band); a plain form post goes back to the centre, with a message."""
+    if request.htmx:
+        context = _profile_context(request, profile)
+        context["changed"] = message
+        return render(request, "privacy/centre.html#controls", context)
+    messages.success(request, message)
+    return _back(request, _centre_url(profile))
+
+
+# --- the centre --------------------------------------------------------------------
+
+
+@account_password_required
+@require_safe
+def centre(request: HttpRequest) -> HttpResponse:
+    """Everything about the account, a section per profile (``?profile=``)."""
+    try:
+        profile = _chosen_profile(request, request.GET.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    inventory = selectors.inventory(request.user)
+    selected = inventory.for_profile(profile.pk)
+    context = {
+        **_profile_context(request, profile),
+        "inventory": inventory,
+        "selected_inventory": selected,
+        "taste": selectors.taste_profile(profile),
+        "model": selectors.model_in_use(
+            selected.settings, selected.candidates, active_version()
+        ),
+        "consent_events": list(
+            ConsentEvent.objects.filter(user=request.user)[:CONSENT_LOG_IN_CENTRE]
+        ),
+    }
+    template = "privacy/centre.html"
+    if request.htmx and request.htmx.target == "profile-section":
+        template += "#profile-section"
+    return _varies_with_htmx(render(request, template, context))
+
+
+@require_safe
+def how_it_works(request: HttpRequest) -> HttpResponse:
+    """How recommendations are made, in plain words (open to everyone)."""
+    return render(request, "privacy/how_it_works.html")
+
+
+@account_password_required
+@require_safe
+def consent_log(request: HttpRequest) -> HttpResponse:
+    """The account's whole consent log, newest first."""
+    paginator = Paginator(
+        ConsentEvent.objects.filter(user=request.user), CONSENT_LOG_PAGE_SIZE
+    )
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("No such page.") from None
+    return render(request, "privacy/consent_log.html", {"page": page})
+
+
+# --- the controls ------------------------------------------------------------------
+
+
+@account_password_required
+@require_POST
+def toggle(request: HttpRequest) -> HttpResponse:
+    """Turns one setting on or off for a profile of the account."""
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, _errors(form))
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    name, on = form.cleaned_data["setting"], form.cleaned_data["value"]
+    if name == "private_session":
+        services.private_session_set(session=request.session, profile=profile, on=on)
+    else:
+        services.privacy_controls_update(profile=profile, **{name: on})
+    label = TOGGLES[name][0]
+    return _control_done(
+        request, profile, f"{profile.name}: {label} is {'on' if on else 'off'}."
+    )
+
+
+@account_password_required
+@require_POST
+def retention(request: HttpRequest) -> HttpResponse:
+    """How long activity is kept; a shorter window deletes the older activity now."""
+    form = RetentionForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, _errors(form))
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    months = form.cleaned_data["retention_months"]
+    services.privacy_controls_update(profile=profile, retention_months=months)
+    message = (
+        f"{profile.name}’s activity is kept until you delete it."
+        if months == PrivacySettings.Retention.KEEP
+        else f"{profile.name}’s activity older than {months} months is deleted."
+    )
+    return _control_done(request, profile, message)
+
+
+@account_password_required
+@require_POST
+def exploration(request: HttpRequest) -> HttpResponse:
+    """How far Top picks trade match for variety (0 to 100)."""
+    form = ExplorationForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, _errors(form))
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    value = form.cleaned_data["exploration"]
+    services.privacy_controls_update(profile=profile, exploration=value)
+    return _control_done(request, profile, f"{profile.name}: exploration is {value}.")
+
+
+@account_password_required
+@require_POST
+def hidden_genres(request: HttpRequest) -> HttpResponse:
+    """The genres never recommended to a profile (the boxes ticked)."""
+    form = HiddenGenresForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, _errors(form))
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    genres = list(form.cleaned_data["genres"])
+    services.hidden_genres_replace(profile=profile, genres=genres)
+    names = ", ".join(g.name for g in genres)
+    message = (
+        f"Hidden from {profile.name}’s recommendations: {names}."
+        if genres
+        else f"No genre is hidden from {profile.name}’s recommendations."
+    )
+    return _control_done(request, profile, message)
+
+
+# --- the ledger ----------------------------------------------------------------------
+
+
+@account_password_required
+@require_safe
+def ledger(request: HttpRequest) -> HttpResponse:
+    """Every rating, thumb, hidden title, pick, play and search, newest first."""
+    form = LedgerFilterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, _errors(form))
+    profiles = {p.pk: p for p in Profile.objects.filter(user=request.user)}
+    chosen = form.cleaned_data["profile"]
+    if chosen is not None:
+        access_profile(request.user, chosen)
+    kind = form.cleaned_data["kind"]
+    rows = selectors.ledger(
+        [chosen] if chosen is not None else list(profiles), [kind] if kind else None
+    )
+    try:
+        page = Paginator(rows, LEDGER_PAGE_SIZE).page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("No such page.") from None
+    filters = {
+        key: value
+        for key, value in (("kind", kind), ("profile", chosen or ""))
+        if value
+    }
+
+    def page_url(number: int) -> str:
+        return "?" + urlencode({**filters, "page": number})
+
+    context = {
+        "form": form,
+        "page": page,
+        "entries": selectors.ledger_entries(page.object_list, profiles),
+        "profiles": list(profiles.values()),
+        "chosen_profile": chosen,
+        "chosen_kind": kind,
+        "kinds": selectors.LEDGER_KINDS,
+        "several_profiles": len(profiles) > 1 and chosen is None,
+        "next_url": page_url(page.next_page_number()) if page.has_next() else "",
+        "previous_url": (
+            page_url(page.previous_page_number()) if page.has_previous() else ""
+        ),
+    }
+    template = "privacy/ledger.html"
+    if request.htmx and request.htmx.target == "ledger-results":
+        template += "#results"
+    return _varies_with_htmx(render(request, template, context))
+
+
+@account_password_required
+@require_POST
+def ledger_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Deletes one entry of the ledger through the activity services (which
+    refresh the profile), and says what that changes."""
+    if kind not in selectors.LEDGER_KINDS:
+        raise Http404("No such kind of activity.")
+    mine = {"pk": pk, "profile__user": request.user}
+    with transaction.atomic():
+        if kind == selectors.LedgerKind.RATING:
+            item = get_object_or_404(Rating.objects.select_related("title"), **mine)
+            activity_services.rating_delete(profile=item.profile, title=item.title)
+        elif kind == selectors.LedgerKind.PLAY:
+            item = get_object_or_404(
+                ViewingEvent.objects.select_related("title"), **mine
+            )
+            activity_services.viewing_delete(viewing=item)
+        elif kind == selectors.LedgerKind.SEARCH:
+            item = get_object_or_404(SearchEvent, **mine)
+            activity_services.search_delete(search=item)
+        else:
+            item = get_object_or_404(
+                Feedback.objects.select_related("title"), kind=kind, **mine
+            )
+            activity_services.feedback_remove(
+                profile=item.profile, title=item.title, kind=kind
+            )
+    info = selectors.LEDGER_KINDS[kind]
+    what = (
+        f"“{item.query}”" if kind == selectors.LedgerKind.SEARCH else item.title.title
+    )
+    message = f"{info.label} deleted: {what}. {capfirst(info.consequence)}"
+    if request.htmx:
+        return render(
+            request,
+            "privacy/ledger.html#removed",
+            {"message": message},
+        )
+    messages.success(request, message)
+    return _back(request, reverse("privacy:ledger"))
