@@ -24,17 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PrivacySettings)
 class PrivacySettingsAdmin(ReadOnlyAdmin):
-    list_display = [
-        "profile",
-        "personalization",
-        "pause_viewing_history",
-        "pause_search_history",
-        "contextual_signals",
-        "retention_months",
-        "exploration",
-        "calibration",
-        "updated_at",
-    ]
+    list_display = ["profile", *PrivacySettings.CHOICE_FIELDS, "updated_at"]
     list_filter = [
         "personalization",
         "pause_viewing_history",

@@ -6,14 +6,11 @@ account (scope ``privacy``, 60 a minute; asking for an export also
 set in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``.
 """
 
-from pathlib import Path
-
 from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -25,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.access import access_profile
 from catalog.models import Genre
 from privacy import services
+from privacy.export_views import export_file_response
 from privacy.models import DataExport, PrivacySettings
 from privacy.selectors import inventory, settings_for
 
@@ -246,24 +244,7 @@ class ExportDownloadView(_PrivacyView):
         }
     )
     def get(self, request, export_id: int) -> FileResponse:
-        export = get_object_or_404(
-            DataExport,
-            pk=export_id,
-            user=request.user,
-            status=DataExport.Status.READY,
-            expires_at__gt=timezone.now(),
-        )
-        path = Path(export.file)
-        if not export.file or not path.is_file():
-            raise Http404("This export's file is gone.")
-        response = FileResponse(
-            path.open("rb"),
-            as_attachment=True,
-            filename=f"marquee-data-{export.created_at:%Y-%m-%d}-{export.pk}.zip",
-            content_type="application/zip",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return export_file_response(user=request.user, export_id=export_id)
 
 
 # --- erasure ----------------------------------------------------------------------

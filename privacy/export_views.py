@@ -2,8 +2,9 @@
 
 - ``/privacy/export/``: "Download my data"; the export's progress is polled
   with htmx (the same view serves the page and the fragment) until a
-  download link shows; ``/privacy/export/<id>/download/`` serves the zip to
-  its owner only, until it expires.
+  download link shows, when the request form is sent again (out of band) so
+  that its button is enabled; ``/privacy/export/<id>/download/`` serves the
+  zip to its owner only, until it expires.
 - ``/privacy/erase/``: erase one category of a profile, a profile (account
   password), or the whole account (password and the account's e-mail typed
   out); single items are erased by POST from the ledger
@@ -41,11 +42,15 @@ from privacy.models import DataExport, ErasureReceipt
 # --- export -------------------------------------------------------------------------
 
 
+#: An export in one of these is still being built: no second one is asked for.
+_BUSY = (DataExport.Status.PENDING, DataExport.Status.RUNNING)
+
+
 def _export_context(request: HttpRequest, **extra) -> dict:
     exports = list(DataExport.objects.filter(user=request.user)[:10])
     return {
         "exports": exports,
-        "busy": any(e.status in ("pending", "running") for e in exports),
+        "busy": any(e.status in _BUSY for e in exports),
         "max_per_day": DataExport.MAX_PER_DAY,
         "lifetime_days": DataExport.LIFETIME_DAYS,
         **extra,
@@ -79,19 +84,22 @@ def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
     """One export's progress: the polled fragment, or the whole export page."""
     export = get_object_or_404(DataExport, pk=export_id, user=request.user)
     if request.htmx:
-        return render(request, "privacy/export.html#export_status", {"export": export})
+        finished = export.status not in _BUSY
+        context = {"export": export, "finished": finished}
+        if finished:  # the request form follows: it may be used again
+            context |= _export_context(request)
+        return render(request, "privacy/export.html#export_polled", context)
     return render(request, "privacy/export.html", _export_context(request))
 
 
-@never_cache
-@require_GET
-@account_password_required
-def export_download(request: HttpRequest, export_id: int) -> FileResponse:
-    """The zip, for its owner only and until it expires; anything else is 404."""
+def export_file_response(*, user, export_id: int) -> FileResponse:
+    """The zip of ``user``'s export, until it expires; anything else is 404
+    (another person's, not ready, expired, or its file gone). Shared by the
+    page and the API."""
     export = get_object_or_404(
         DataExport,
         pk=export_id,
-        user=request.user,
+        user=user,
         status=DataExport.Status.READY,
         expires_at__gt=timezone.now(),
     )
@@ -106,6 +114,14 @@ def export_download(request: HttpRequest, export_id: int) -> FileResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@never_cache
+@require_GET
+@account_password_required
+def export_download(request: HttpRequest, export_id: int) -> FileResponse:
+    """The zip, for its owner only and until it expires; anything else is 404."""
+    return export_file_response(user=request.user, export_id=export_id)
 
 
 # --- erasure -----------------------------------------------------------------------

@@ -180,16 +180,7 @@ def _privacy_settings(user: User) -> list[Row]:
         .values_list("privacysettings_id", "genre__name")
     ):
         hidden[profile_id].append(genre)
-    fields = [
-        "personalization",
-        "pause_viewing_history",
-        "pause_search_history",
-        "contextual_signals",
-        "retention_months",
-        "exploration",
-        "calibration",
-        "updated_at",
-    ]
+    fields = [*PrivacySettings.CHOICE_FIELDS, "updated_at"]
     rows = PrivacySettings.objects.filter(profile__user=user).order_by("profile_id")
     out = []
     for row in _with_profile(rows.values("profile_id", *fields), _profile_names(user)):

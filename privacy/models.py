@@ -19,6 +19,18 @@ from catalog.models import Genre
 class PrivacySettings(models.Model):
     """One profile's privacy and personalization choices."""
 
+    #: The choices a viewer makes with a toggle, a slider or a list (hidden
+    #: genres aside); each change is logged as a ConsentEvent.
+    CHOICE_FIELDS = (
+        "personalization",
+        "pause_viewing_history",
+        "pause_search_history",
+        "contextual_signals",
+        "retention_months",
+        "exploration",
+        "calibration",
+    )
+
     class Retention(models.IntegerChoices):
         KEEP = 0, "Keep until I delete it"
         MONTHS_3 = 3, "3 months"

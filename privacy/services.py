@@ -37,17 +37,9 @@ from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusi
 
 logger = logging.getLogger(__name__)
 
-#: Settings a viewer changes with a toggle or a choice, and how they are shown
-#: in the consent log. ``allow_training`` lives on the profile itself.
-SETTING_FIELDS = (
-    "personalization",
-    "pause_viewing_history",
-    "pause_search_history",
-    "contextual_signals",
-    "retention_months",
-    "exploration",
-    "calibration",
-)
+#: Settings a viewer changes with a toggle or a choice; ``allow_training``
+#: lives on the profile itself.
+SETTING_FIELDS = PrivacySettings.CHOICE_FIELDS
 PROFILE_FIELDS = ("allow_training",)
 
 

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import CollectionItem, Genre, Title
-from recommendations import services, tasks
+from recommendations import rows, services, tasks
 from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
 
 
@@ -119,8 +119,6 @@ def preview_home(request: HttpRequest) -> TemplateResponse:
     Never another person's profile: the tastes are folded into an imaginary
     profile that is not saved.
     """
-    from recommendations import rows  # the row builders import this app's models
-
     form = PreviewHomeForm(request.GET or None)
     page = None
     if form.is_valid():

@@ -82,6 +82,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, TagApplication, ViewingEvent
 from catalog.models import Collection, CollectionItem, Genre, Title
+from catalog.selectors import catalog_version
 from privacy.models import PrivacySettings
 from privacy.selectors import hidden_genre_ids, settings_for
 from recommendations import services
@@ -234,11 +235,13 @@ class CatalogSnapshot:
 
 
 def catalog_snapshot() -> CatalogSnapshot:
-    """The snapshot, from the cache (five minutes) or built in a few queries."""
-    snap = cache.get(SNAPSHOT_KEY)
+    """The snapshot, from the cache (five minutes, or until a curator's change
+    bumps the catalog's version) or built in a few queries."""
+    key = f"{SNAPSHOT_KEY}:{catalog_version()}"
+    snap = cache.get(key)
     if snap is None:
         snap = _build_snapshot()
-        cache.set(SNAPSHOT_KEY, snap, SNAPSHOT_SECONDS)
+        cache.set(key, snap, SNAPSHOT_SECONDS)
     return snap
 
 
@@ -1500,11 +1503,14 @@ def page_key(
     built from that can change in another process: the model version and
     time of its candidates (one query), ``Profile.activity_changed_at``
     (every write of its signals touches it), its settings' ``updated_at``,
-    the mood and the context bucket.
+    the mood and the context bucket. Every key holds the catalog's version,
+    which curators' changes (boosts, collections, availability) bump.
     """
     mood = mood or ""
     if profile is None:
-        return PageKey(f"home:v1:shared:all::{mood}", shared=True, note="")
+        return PageKey(
+            f"home:v1:{catalog_version()}:shared:all::{mood}", shared=True, note=""
+        )
     settings = settings_for(profile)
     if not settings.personalization:
         return PageKey(
@@ -1527,7 +1533,7 @@ def page_key(
     privacy_stamp = settings.updated_at.timestamp() if settings.updated_at else 0
     ctx = context_bucket(context_for(profile, now=now, device=device))
     return PageKey(
-        f"home:v1:p:{profile.pk}:{version}:"
+        f"home:v1:{catalog_version()}:p:{profile.pk}:{version}:"
         f"{updated.timestamp()}:"
         f"{profile.activity_changed_at.timestamp()}:{privacy_stamp}:{mood}:{ctx}",
         shared=False,
@@ -1537,7 +1543,7 @@ def page_key(
 def _shared_key(profile: Profile, settings: PrivacySettings, mood: str) -> str:
     hidden = ",".join(str(g) for g in sorted(hidden_genre_ids(settings)))
     audience = "kids" if profile.is_kids else "all"
-    return f"home:v1:shared:{audience}:{hidden}:{mood}"
+    return f"home:v1:{catalog_version()}:shared:{audience}:{hidden}:{mood}"
 
 
 def withdrawn(title_ids: list[int]) -> bool:
