@@ -51,6 +51,8 @@ def _export_context(request: HttpRequest, **extra) -> dict:
     return {
         "exports": exports,
         "busy": any(e.status in _BUSY for e in exports),
+        # A zip to download is then the page's main action, not a new export.
+        "has_ready": any(e.status == DataExport.Status.READY for e in exports),
         "max_per_day": DataExport.MAX_PER_DAY,
         "lifetime_days": DataExport.LIFETIME_DAYS,
         **extra,

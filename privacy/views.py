@@ -6,9 +6,10 @@
   unless ``?profile=<id>`` picks another of the account's (anyone else's is
   a 404).
 - Each control is a small form that posts here. To htmx it answers with the
-  controls' fragment, swapped in place; without htmx it redirects back to
-  the centre, with a message. A value that is not allowed is a 400 that says
-  why; nothing is changed then.
+  controls' fragment, swapped in place, and the rest of the page that the
+  change alters (inventory, consent log) out of band; without htmx it
+  redirects back to the centre, with a message. A value that is not
+  allowed is a 400 that says why; nothing is changed then.
 - The ledger lists every rating, thumb, hidden title, pick, play and search,
   each with a delete button that goes through the activity services.
 """
@@ -136,13 +137,36 @@ def _toggles(request: HttpRequest, profile: Profile, settings) -> list[dict]:
     ]
 
 
+def _summary_context(request: HttpRequest, profile: Profile) -> dict:
+    """What the centre says beside the controls: the profile's taste, model
+    and inventory, and the account's holdings and consent log."""
+    inventory = selectors.inventory(request.user)
+    selected = inventory.for_profile(profile.pk)
+    return {
+        "inventory": inventory,
+        "selected_inventory": selected,
+        "taste": selectors.taste_profile(profile),
+        "model": selectors.model_in_use(
+            selected.settings, selected.candidates, active_version()
+        ),
+        "consent_events": list(
+            ConsentEvent.objects.filter(user=request.user)[:CONSENT_LOG_IN_CENTRE]
+        ),
+    }
+
+
 def _control_done(request: HttpRequest, profile: Profile, message: str) -> HttpResponse:
-    """htmx gets the controls again (and the private-session banner, out of
-    band); a plain form post goes back to the centre, with a message."""
+    """htmx gets the controls again, and out of band what a change alters
+    elsewhere on the page (the private-session banner, the profile's summary
+    and inventory, the account's consent log); a plain form post goes back to
+    the centre, with a message."""
     if request.htmx:
-        context = _profile_context(request, profile)
-        context["changed"] = message
-        return render(request, "privacy/centre.html#controls", context)
+        context = {
+            **_profile_context(request, profile),
+            **_summary_context(request, profile),
+            "changed": message,
+        }
+        return render(request, "privacy/centre.html#control-done", context)
     messages.success(request, message)
     return _back(request, _centre_url(profile))
 
@@ -158,19 +182,9 @@ def centre(request: HttpRequest) -> HttpResponse:
         profile = _chosen_profile(request, request.GET.get("profile"))
     except ValueError as exc:
         return _bad_request(request, [str(exc)])
-    inventory = selectors.inventory(request.user)
-    selected = inventory.for_profile(profile.pk)
     context = {
         **_profile_context(request, profile),
-        "inventory": inventory,
-        "selected_inventory": selected,
-        "taste": selectors.taste_profile(profile),
-        "model": selectors.model_in_use(
-            selected.settings, selected.candidates, active_version()
-        ),
-        "consent_events": list(
-            ConsentEvent.objects.filter(user=request.user)[:CONSENT_LOG_IN_CENTRE]
-        ),
+        **_summary_context(request, profile),
     }
     template = "privacy/centre.html"
     if request.htmx and request.htmx.target == "profile-section":

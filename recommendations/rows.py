@@ -18,7 +18,9 @@ Rows (``Row.kind``), each with a reason line:
 - ``because``: up to three rows, each seeded by a different recent,
   well-liked title (rated 4★ or more, or watched to the end; not one the
   profile asked not to use as a seed): the seed's nearest titles in the
-  ranking model, those among the profile's candidates first, by its score.
+  ranking model, ordered by closeness to the seed (the model's item-item
+  weight) times the profile's score (its candidates x1 down to x0.5 by
+  rank, other neighbours x0.25).
 - ``trending``: time-decayed popularity (``services.trending_refresh``).
 - ``top10``: the ten titles with most activity in the day before the newest
   activity (a week, a month, eight weeks when a day has too little), numbered.
@@ -393,7 +395,11 @@ class Signals:
         return {t for t, kinds in self.feedback.items() if kinds & no}
 
     def seen(self) -> set[int]:
-        return set(self.ratings) | {v.title_id for v in self.viewings}
+        """Titles it rated, played or picked in onboarding: not recommended back."""
+        picked = {
+            t for t, kinds in self.feedback.items() if Feedback.Kind.PICK in kinds
+        }
+        return set(self.ratings) | {v.title_id for v in self.viewings} | picked
 
     def liked_weights(self) -> dict[int, float]:
         """Titles the profile engaged with positively, weighted: the history
@@ -1204,7 +1210,7 @@ class RowBuilder:
             )
             picked = picked[chosen]
         pos = pos[picked]
-        reason = "Ranked for you from everything you rated and watched"
+        reason = "Ranked for you from your ratings, plays and picks"
         notes = []
         if self.exploration >= 50:
             notes.append("with plenty of variety")
@@ -1254,14 +1260,15 @@ class RowBuilder:
             pos, weights = pos[keep], weights[keep]
             if len(pos) < MIN_ROW:
                 continue
-            # The profile's candidates first, by its score (rank); then the
-            # other neighbours by their weight.
+            # How close to the seed, times how much the profile would like it:
+            # its candidates by their rank (x1 for the first down to x0.5), the
+            # other neighbours at x0.25, so a weak neighbour the profile's
+            # main taste favours does not lead a row about another taste.
             ranks = np.array([self.cand_rank.get(int(p), -1) for p in pos])
-            score = np.where(
-                ranks >= 0,
-                2.0 - ranks / max(len(self.cand_pos), 1),
-                0.5 * rerank.normalise(weights),
+            liking = np.where(
+                ranks >= 0, 1.0 - 0.5 * ranks / max(len(self.cand_pos), 1), 0.25
             )
+            score = (0.1 + rerank.normalise(weights)) * liking
             pos = self.ranked(pos, score, boost=True)
             ids = self.ids(pos)
             verb = how.split(" ")[0]

@@ -10,7 +10,9 @@
  * the CSRF header on <body> and the status swap come from htmx; without htmx
  * they are posted with fetch, carrying the form's CSRF token. Without
  * JavaScript the page offers plain buttons instead ("Mark as watched",
- * "Stop at 50%"), which this script hides once the player runs.
+ * "Stop at 50%"), which this script hides once the player runs. At the end
+ * of the title, Play gives way to the page's "Play again" form (a new play,
+ * from the beginning), whether or not this play was kept.
  */
 (function () {
   "use strict";
@@ -44,6 +46,8 @@
     var skipButton = q("[data-player-skip]");
     var form = q("[data-player-heartbeat]");
     var fallback = q("[data-player-fallback]");
+    var again = q("[data-player-again]");
+    var againButton = again && again.querySelector("button");
     var playing = false;
     var lastTick = 0;
     var lastBeat = 0;
@@ -59,10 +63,15 @@
       bar.textContent = Math.floor(p * 100) + "%";
       elapsed.textContent = clock(position);
       percent.textContent = Math.floor(p * 100) + "%";
-      state.textContent = p >= 1 ? "Finished" : playing ? "Playing" : "Paused";
-      playButton.hidden = playing;
+      var finished = p >= 1;
+      state.textContent = finished ? "Finished" : playing ? "Playing" : "Paused";
+      // At the end, Play has nothing left to play: "Play again" starts over.
+      playButton.hidden = playing || finished;
       pauseButton.hidden = !playing;
-      skipButton.disabled = p >= 1;
+      skipButton.disabled = finished;
+      if (again && finished) {
+        again.hidden = false;
+      }
     }
 
     function beat(useBeacon) {
@@ -89,7 +98,13 @@
       lastTick = Date.now();
       draw();
       if (hadFocus) {
-        (playing ? pauseButton : playButton).focus();
+        if (playing) {
+          pauseButton.focus();
+        } else if (!playButton.hidden) {
+          playButton.focus();
+        } else if (againButton) {
+          againButton.focus();
+        }
       }
       if (!playing) {
         beat(false);

@@ -1,5 +1,7 @@
 """The simulated player: device classes, starting a play, heartbeats, resume."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -386,6 +388,48 @@ def test_mark_as_watched_without_javascript_completes_and_returns_to_the_player(
     page = viewer.get(response["Location"]).content.decode()
     assert "is marked as watched" in page
     assert "Play again" in page
+
+
+def play_again(page: str) -> str | None:
+    """The player's "Play again" box: '' when shown, ' hidden' when waiting for
+    the end of the title, None when there is none."""
+    found = re.search(
+        r'<div data-player-again( hidden)?>\s*<form class="play-form" method="post"'
+        r' action="([^"]+)">.*?name="start" value="beginning">.*?Play again</button>',
+        page,
+        re.S,
+    )
+    if found is None:
+        return None
+    return found[1] or ""
+
+
+@pytest.mark.django_db
+def test_a_play_that_is_not_kept_offers_play_again_at_the_end(viewer, profile):
+    PrivacySettingsFactory(profile=profile, pause_viewing_history=True)
+    title = TitleFactory(title="Heat")
+
+    page = viewer.get(play_url(title), {"unkept": "beginning"}).content.decode()
+    again = viewer.post(play_url(title), {"start": "beginning"})
+
+    assert play_again(page) == " hidden"  # player.js shows it at the end
+    assert f'action="{play_url(title)}"' in page
+    assert again["Location"] == f"{play_url(title)}?unkept=beginning"
+    assert ViewingEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("completed", "shown"), [(False, " hidden"), (True, "")])
+def test_a_kept_viewing_offers_play_again_once_watched(
+    viewer, profile, completed, shown
+):
+    viewing = ViewingEventFactory(
+        profile=profile, progress=1.0 if completed else 0.3, completed=completed
+    )
+
+    page = viewer.get(play_url(viewing.title), {"viewing": viewing.pk})
+
+    assert play_again(page.content.decode()) == shown
 
 
 @pytest.mark.django_db

@@ -139,6 +139,8 @@ def test_pause_history_play_export_and_erase_the_account(
         assert answer.value.status == 200
         expect(page.locator("#player-status")).to_have_text("Your place is not saved.")
     expect(page.locator("[data-player-percent]")).to_have_text("100%")
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_hidden()
+    expect(page.get_by_role("button", name="Play again")).to_be_visible()
     screenshot(page, tmp_path, "player")
     assert ViewingEvent.objects.filter(profile__user=user).count() == 0
     page.goto("/history/")
@@ -178,6 +180,8 @@ def test_pause_history_play_export_and_erase_the_account(
             f"worker log:\n{celery_worker.log_tail()}"
         )
     expect(item).not_to_have_attribute("hx-get", re.compile(".*"))
+    expect(page.get_by_role("button", name="Download my data")).to_be_enabled()
+    expect(page.get_by_text("An export is being built.")).to_have_count(0)
     assert polls and set(polls) == {f"{live_server.url}/privacy/export/{export.pk}/"}
     export.refresh_from_db()
     assert export.status == DataExport.Status.READY

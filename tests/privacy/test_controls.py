@@ -137,6 +137,40 @@ def test_toggle_with_htmx_answers_with_the_controls(ada_client, ada):
     assert "Ada: Pause viewing history is on." in page
 
 
+def test_toggle_with_htmx_also_updates_the_inventory_and_consent_log(ada_client, ada):
+    before = ada_client.get(CENTRE).content.decode()
+
+    response = ada_client.post(
+        TOGGLE,
+        {"setting": "pause_viewing_history", "value": "on", "profile": ada.pk},
+        headers=HTMX,
+    )
+
+    controls, summary, account = re.split(
+        r'(?=<div id="profile-summary"|<section id="account-summary")',
+        response.content.decode().strip(),
+    )
+    settings_line = (
+        r'Settings and hidden genres</span>\s*<span class="inventory-dates">(\w+ \w+)'
+    )
+    assert re.findall(settings_line, before) == ["Never changed"]
+    assert "Nothing yet." in before
+    assert "hx-swap-oob" not in before
+    assert controls.startswith('<section id="controls"')
+    assert summary.startswith(
+        '<div id="profile-summary" class="privacy-stack" hx-swap-oob="true">'
+    )
+    assert re.findall(settings_line, summary) == ["Last changed"]
+    assert account.startswith(
+        '<section id="account-summary" class="privacy-account"'
+        ' aria-labelledby="account-heading" hx-swap-oob="true">'
+    )
+    assert re.findall(r"Setting changed: ([^<]+)</td>\s*<td>([^<]+)</td>", account) == [
+        ("Pause viewing history", "off → on")
+    ]
+    assert "Nothing yet." not in account
+
+
 def test_toggle_defaults_to_the_active_profile(ada_client, ada):
     ada_client.post(TOGGLE, {"setting": "pause_search_history", "value": "on"})
 

@@ -186,6 +186,7 @@ def test_account_erasure_needs_the_password_and_the_typed_email(client, export_d
 def test_account_erasure_page_lists_every_choice(client, db):
     user = AccountFactory(email="ada@example.com")
     ProfileFactory(user=user, name="Ada")
+    ProfileFactory(user=user, name="Kid")
     client.force_login(user)
 
     page = client.get(reverse("privacy:erase")).content.decode()
@@ -193,6 +194,22 @@ def test_account_erasure_page_lists_every_choice(client, db):
     for url in ("erase_category", "erase_profile", "erase_account"):
         assert f'action="{reverse(f"privacy:{url}")}"' in page
     assert "Ada" in page
+
+
+def test_erase_page_does_not_offer_to_erase_the_only_profile(client, db):
+    user = AccountFactory(email="solo@example.com")
+    ProfileFactory(user=user, name="Solo")
+    client.force_login(user)
+
+    page = client.get(reverse("privacy:erase")).content.decode()
+
+    assert f'action="{reverse("privacy:erase_profile")}"' not in page
+    assert "Erase this profile" not in page
+    assert (
+        "“Solo” is the account's only profile: "
+        '<a href="#erase-account-heading">erase the account</a> instead.'
+    ) in page
+    assert f'action="{reverse("privacy:erase_account")}"' in page
 
 
 @pytest.fixture

@@ -284,6 +284,31 @@ def test_export_progress_fragment_polls_until_ready(client, account, export_dir)
     assert "<html" in whole.content.decode()
 
 
+def test_export_request_button_is_enabled_again_once_the_export_is_ready(
+    client, account, export_dir
+):
+    client.force_login(account)
+    export = services.data_export_request(user=account)
+    url = reverse("privacy:export_status", args=[export.pk])
+    form_tag = '<form id="export-request" method="post" action="/privacy/export/"'
+    button = '<button type="submit" class="button button-{}>Download my data'
+
+    page = client.get(reverse("privacy:export")).content.decode()
+    waiting = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    services.data_export_build(export_id=export.pk)
+    ready = client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    assert f'{form_tag} class="form-actions">' in page
+    assert button.format('primary" disabled') in page
+    assert "An export is being built." in page
+    assert "export-request" not in waiting
+    assert ready.count(f'{form_tag} class="form-actions" hx-swap-oob="true">') == 1
+    assert button.format('secondary"') in ready  # the zip is the main action now
+    assert "disabled" not in ready
+    assert "An export is being built." not in ready
+    assert 'name="csrfmiddlewaretoken"' in ready
+
+
 def test_export_download_serves_the_owner_the_zip(
     client, account, export_dir, on_commit
 ):

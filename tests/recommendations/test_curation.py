@@ -46,7 +46,7 @@ def test_a_collection_saved_in_the_admin_is_on_the_next_home_visit(
 
     assert response.status_code == 302
     after = home_rows(client.get("/").content.decode())
-    assert list(after)[0] == "Editors' choice"
+    assert next(iter(after)) == "Editors' choice"
     assert after["Editors' choice"] == [t.title for t in titles]
 
 
@@ -82,7 +82,8 @@ def test_a_title_made_unavailable_in_the_admin_leaves_the_home_at_once(
 
 def test_preview_home_as_shows_a_made_up_profiles_rows(admin_client, trained):
     scifi = Genre.objects.get(name="Sci-Fi")
-    profiles, candidates = Profile.objects.count(), list(
+    profiles = Profile.objects.count()
+    candidates = list(
         ProfileCandidates.objects.order_by("profile_id").values_list("title_ids")
     )
 

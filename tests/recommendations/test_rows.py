@@ -301,9 +301,11 @@ def test_because_rows_are_seeded_by_recent_well_liked_titles(world):
         world.t["Alien"].pk,
         world.t["Old"].pk,
     ]
-    # The profile's candidates first, by its score; then by the model's weight.
-    assert world.names(drafts[0]) == ["N4", "N2", "N1", "N3", "N5"]
-    assert world.names(drafts[1]) == ["M3", "M1", "M2", "M4"]
+    # Closeness to the seed times the profile's liking: N2 (second closest, a
+    # candidate) passes N1 (closest, not one), and N4 (a candidate, but the
+    # fourth closest) follows them.
+    assert world.names(drafts[0]) == ["N2", "N1", "N4", "N3", "N5"]
+    assert world.names(drafts[1]) == ["M1", "M3", "M2", "M4"]
     assert world.names(drafts[2]) == ["O1", "O2", "O3", "O4"]
 
     page = page_of(ada)
