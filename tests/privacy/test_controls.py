@@ -442,3 +442,24 @@ def test_hidden_titles_are_listed_with_an_undo(ada_client, ada):
     assert list(Feedback.objects.values_list("kind", flat=True)) == ["thumbs_up"]
     after = ada_client.get(CENTRE).content.decode()
     assert re.findall(r'class="hidden-title">', after) == []
+
+
+def test_training_opt_out_keeps_every_row_of_the_profile_out_of_the_next_dataset(
+    ada_client, ada
+):
+    from recommendations.services import training_dataset
+
+    other = ProfileFactory()
+    for title in TitleFactory.create_batch(3):
+        RatingFactory(profile=ada, title=title, value=4.5)
+        RatingFactory(profile=other, title=title, value=3.0)
+    FeedbackFactory(profile=ada, title=TitleFactory(), kind=Feedback.Kind.THUMBS_UP)
+    assert (training_dataset().users == ada.pk).sum() == 4
+
+    ada_client.post(
+        TOGGLE, {"setting": "allow_training", "value": "off", "profile": ada.pk}
+    )
+
+    dataset = training_dataset()
+    assert (dataset.users == ada.pk).sum() == 0
+    assert (dataset.users == other.pk).sum() == 3
