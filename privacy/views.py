@@ -215,18 +215,28 @@ def consent_log(request: HttpRequest) -> HttpResponse:
 # --- the controls ------------------------------------------------------------------
 
 
+def _control_input(
+    request: HttpRequest, form_class
+) -> tuple[dict, Profile, None] | tuple[None, None, HttpResponse]:
+    """A control's valid input and the profile it is for, or the 400 to answer."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return None, None, _bad_request(request, _errors(form))
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return None, None, _bad_request(request, [str(exc)])
+    return form.cleaned_data, profile, None
+
+
 @account_password_required
 @require_POST
 def toggle(request: HttpRequest) -> HttpResponse:
     """Turns one setting on or off for a profile of the account."""
-    form = ToggleForm(request.POST)
-    if not form.is_valid():
-        return _bad_request(request, _errors(form))
-    try:
-        profile = _chosen_profile(request, request.POST.get("profile"))
-    except ValueError as exc:
-        return _bad_request(request, [str(exc)])
-    name, on = form.cleaned_data["setting"], form.cleaned_data["value"]
+    data, profile, refused = _control_input(request, ToggleForm)
+    if refused is not None:
+        return refused
+    name, on = data["setting"], data["value"]
     if name == "private_session":
         services.private_session_set(session=request.session, profile=profile, on=on)
     else:
@@ -241,14 +251,10 @@ def toggle(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retention(request: HttpRequest) -> HttpResponse:
     """How long activity is kept; a shorter window deletes the older activity now."""
-    form = RetentionForm(request.POST)
-    if not form.is_valid():
-        return _bad_request(request, _errors(form))
-    try:
-        profile = _chosen_profile(request, request.POST.get("profile"))
-    except ValueError as exc:
-        return _bad_request(request, [str(exc)])
-    months = form.cleaned_data["retention_months"]
+    data, profile, refused = _control_input(request, RetentionForm)
+    if refused is not None:
+        return refused
+    months = data["retention_months"]
     services.privacy_controls_update(profile=profile, retention_months=months)
     message = (
         f"{profile.name}’s activity is kept until you delete it."
@@ -262,14 +268,10 @@ def retention(request: HttpRequest) -> HttpResponse:
 @require_POST
 def exploration(request: HttpRequest) -> HttpResponse:
     """How far Top picks trade match for variety (0 to 100)."""
-    form = ExplorationForm(request.POST)
-    if not form.is_valid():
-        return _bad_request(request, _errors(form))
-    try:
-        profile = _chosen_profile(request, request.POST.get("profile"))
-    except ValueError as exc:
-        return _bad_request(request, [str(exc)])
-    value = form.cleaned_data["exploration"]
+    data, profile, refused = _control_input(request, ExplorationForm)
+    if refused is not None:
+        return refused
+    value = data["exploration"]
     services.privacy_controls_update(profile=profile, exploration=value)
     return _control_done(request, profile, f"{profile.name}: exploration is {value}.")
 
@@ -278,14 +280,10 @@ def exploration(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hidden_genres(request: HttpRequest) -> HttpResponse:
     """The genres never recommended to a profile (the boxes ticked)."""
-    form = HiddenGenresForm(request.POST)
-    if not form.is_valid():
-        return _bad_request(request, _errors(form))
-    try:
-        profile = _chosen_profile(request, request.POST.get("profile"))
-    except ValueError as exc:
-        return _bad_request(request, [str(exc)])
-    genres = list(form.cleaned_data["genres"])
+    data, profile, refused = _control_input(request, HiddenGenresForm)
+    if refused is not None:
+        return refused
+    genres = list(data["genres"])
     services.hidden_genres_replace(profile=profile, genres=genres)
     names = ", ".join(g.name for g in genres)
     message = (
