@@ -113,7 +113,7 @@ class ProfileSettingsView(_PrivacyView):
         changes = dict(data.validated_data)
         hidden = changes.pop("hidden_genres", None)
         if changes:
-            services.privacy_controls_update(profile=profile, **changes)
+            services.privacy_settings_update(profile=profile, **changes)
         if hidden is not None:
             services.hidden_genres_replace(profile=profile, genres=hidden)
         profile.refresh_from_db()

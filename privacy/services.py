@@ -76,8 +76,8 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
 
     Keys are names in :data:`SETTING_FIELDS` or :data:`PROFILE_FIELDS`; an
     unknown key raises ``TypeError``, a value out of range ``ValueError``.
-    What follows from a change (a retention purge, a refresh of the rows) is
-    scheduled by the caller.
+    A change touches the profile, so its home rows are rebuilt on the next
+    page, and a shortened retention window deletes the older activity at once.
     """
     unknown = set(changes) - set(SETTING_FIELDS) - set(PROFILE_FIELDS)
     if unknown:
@@ -93,6 +93,7 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
         PrivacySettings.Retention.values
     ):
         raise ValueError("Retention is 0 (keep), 3, 18 or 36 months.")
+    old_retention = settings.retention_months
     changed_settings, changed_profile = [], []
     for field, new in changes.items():
         target = profile if field in PROFILE_FIELDS else settings
@@ -114,6 +115,10 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
     if changed_profile:
         profile.save(update_fields=changed_profile)
     profile.privacy = settings
+    if changed_settings or changed_profile:
+        profile_touch(profile_id=profile.pk)
+    if _retention_shortened(old_retention, settings.retention_months):
+        retention_purge_profile(profile=profile)
     return settings
 
 
@@ -149,27 +154,6 @@ def hidden_genre_set(*, profile: Profile, genre: Genre, hidden: bool) -> bool:
 def _retention_shortened(old: int, new: int) -> bool:
     """A window that now keeps less: "keep" (0) to any, or fewer months."""
     return new != 0 and (old == 0 or new < old)
-
-
-@transaction.atomic
-def privacy_controls_update(*, profile: Profile, **changes: Any) -> PrivacySettings:
-    """A change made in the privacy centre, with everything that follows it.
-
-    Each real change is logged (:func:`privacy_settings_update`; same keys and
-    errors); the profile is touched, so its rows are rebuilt on the next page;
-    and a shortened retention window deletes the older activity at once.
-    """
-    old_retention = (
-        PrivacySettings.objects.filter(profile=profile)
-        .values_list("retention_months", flat=True)
-        .first()
-        or PrivacySettings.Retention.KEEP
-    )
-    settings = privacy_settings_update(profile=profile, **changes)
-    profile_touch(profile_id=profile.pk)
-    if _retention_shortened(old_retention, settings.retention_months):
-        retention_purge_profile(profile=profile)
-    return settings
 
 
 @transaction.atomic

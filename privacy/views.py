@@ -240,7 +240,7 @@ def toggle(request: HttpRequest) -> HttpResponse:
     if name == "private_session":
         services.private_session_set(session=request.session, profile=profile, on=on)
     else:
-        services.privacy_controls_update(profile=profile, **{name: on})
+        services.privacy_settings_update(profile=profile, **{name: on})
     label = TOGGLES[name][0]
     return _control_done(
         request, profile, f"{profile.name}: {label} is {'on' if on else 'off'}."
@@ -255,7 +255,7 @@ def retention(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     months = data["retention_months"]
-    services.privacy_controls_update(profile=profile, retention_months=months)
+    services.privacy_settings_update(profile=profile, retention_months=months)
     message = (
         f"{profile.name}’s activity is kept until you delete it."
         if months == PrivacySettings.Retention.KEEP
@@ -272,7 +272,7 @@ def exploration(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     value = data["exploration"]
-    services.privacy_controls_update(profile=profile, exploration=value)
+    services.privacy_settings_update(profile=profile, exploration=value)
     return _control_done(request, profile, f"{profile.name}: exploration is {value}.")
 
 

@@ -34,7 +34,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import account_password_required, profile_required
 from accounts.models import Profile
-from accounts.services import profile_touch
 from activity.devices import device_class_from_user_agent
 from catalog.models import Title
 from privacy.models import PrivacySettings
@@ -279,7 +278,6 @@ def controls(request: HttpRequest) -> HttpResponse:
         return render(request, template, {"errors": errors}, status=400)
     profile = request.profile
     privacy_settings_update(profile=profile, **form.cleaned_data)
-    profile_touch(profile_id=profile.pk)
     if not request.htmx:
         messages.success(request, "Your rows follow the new settings.")
         return redirect(reverse("catalog:landing") + "#home-controls")

@@ -148,7 +148,7 @@ def test_shortening_the_window_deletes_at_once(db, on_commit):
     activity_at(profile, datetime.now(UTC) - timedelta(days=10))
 
     with on_commit():
-        services.privacy_controls_update(profile=profile, retention_months=18)
+        services.privacy_settings_update(profile=profile, retention_months=18)
 
     assert Rating.objects.filter(profile=profile).count() == 1
     assert ViewingEvent.objects.filter(profile=profile).count() == 1
@@ -159,7 +159,7 @@ def test_lengthening_the_window_deletes_nothing(db, on_commit):
     activity_at(profile, datetime.now(UTC) - timedelta(days=365))
 
     with on_commit():
-        services.privacy_controls_update(profile=profile, retention_months=18)
+        services.privacy_settings_update(profile=profile, retention_months=18)
 
     assert Rating.objects.filter(profile=profile).count() == 1
 
