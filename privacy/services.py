@@ -34,6 +34,7 @@ from privacy.models import (
 )
 from privacy.selectors import PRIVATE_SESSION_KEY, private_session_profile_ids
 from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+from recommendations.rows import pages_forget
 
 logger = logging.getLogger(__name__)
 
@@ -300,12 +301,14 @@ def _after_erasure(
 ) -> None:
     """What follows any erasure, in the erasing transaction or on its commit.
 
-    The rows' cache keys move on; the stored candidates (built from the erased
-    data) go at once and are rebuilt by fold-in without it; exports holding
-    it are deleted; the profiles' rows leave every model file.
+    The profiles' cached home pages are deleted and their keys move on; the
+    stored candidates (built from the erased data) go at once and are rebuilt
+    by fold-in without it; exports holding it are deleted; the profiles' rows
+    leave every model file.
     """
     for profile_id in profile_ids:
         profile_touch(profile_id=profile_id)
+    transaction.on_commit(lambda: pages_forget(profile_ids=list(profile_ids)))
     if drop_candidates:
         ProfileCandidates.objects.filter(profile_id__in=profile_ids).delete()
     _unlink_on_commit(_exports_discard(user_id=user_id, note=EXPORT_CANCELLED))
@@ -643,6 +646,7 @@ def erase_account(*, user: User) -> ErasureReceipt:
     )
     _unlink_on_commit(files)
     if profile_ids:
+        transaction.on_commit(lambda: pages_forget(profile_ids=list(profile_ids)))
         transaction.on_commit(
             lambda: _enqueue(_tasks().model_forget, list(profile_ids))
         )

@@ -1547,6 +1547,31 @@ def page_key(
     )
 
 
+#: How many of a profile's cached page keys are remembered, so that an erasure
+#: can delete them (older ones have expired by the time this many are made).
+REMEMBERED_PAGES = 50
+
+
+def _pages_key(profile_id: int) -> str:
+    return f"home:pages:{profile_id}"
+
+
+def page_remember(*, profile_id: int, key: str) -> None:
+    """Notes a cached personal page's key, for :func:`pages_forget`."""
+    keys = cache.get(_pages_key(profile_id)) or []
+    keys = [*keys[-(REMEMBERED_PAGES - 1) :], key]
+    cache.set(_pages_key(profile_id), keys, None)
+
+
+def pages_forget(*, profile_ids: Iterable[int]) -> None:
+    """Deletes the profiles' cached home pages (an erasure: rows built from
+    erased data must not linger in the cache until they expire)."""
+    for profile_id in profile_ids:
+        cache.delete_many(
+            [*(cache.get(_pages_key(profile_id)) or []), _pages_key(profile_id)]
+        )
+
+
 def _shared_key(profile: Profile, settings: PrivacySettings, mood: str) -> str:
     hidden = ",".join(str(g) for g in sorted(hidden_genre_ids(settings)))
     audience = "kids" if profile.is_kids else "all"

@@ -122,6 +122,8 @@ def _rows_html(
             row_keys=[row.key for row in page.rows],
         )
         cache.set(key.key, cached, SHARED_SECONDS if key.shared else PERSONAL_SECONDS)
+        if not key.shared:
+            rows.page_remember(profile_id=profile.pk, key=key.key)
     if key.note is not None:
         cached = _Cached(
             cached.html,

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from accounts.models import Profile, User
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
 from privacy import services
@@ -107,6 +109,12 @@ def test_account_erasure_leaves_nothing_that_references_it(
     ]
     assert referencing_rows(user_id, profile_ids)  # the check can see them
     assert client.login(username=user.email, password=ACCOUNT_PASSWORD)
+    session = client.session
+    session[ACTIVE_PROFILE_SESSION_KEY] = profile.pk
+    session.save()
+    assert "Top picks for" in client.get("/").content.decode()
+    cached_pages = cache.get(f"home:pages:{profile.pk}")
+    assert cached_pages and cache.get_many(cached_pages)
 
     with on_commit():
         response = client.post(
@@ -122,6 +130,7 @@ def test_account_erasure_leaves_nothing_that_references_it(
     assert referencing_rows(user_id, profile_ids) == {}
     assert not AccountErasureInProgress.objects.exists()
     assert list(export_dir.iterdir()) == []
+    assert cache.get_many(cached_pages) == {}  # no cached rows of it remain
     dataset = recommendations.training_dataset()
     assert len(dataset) > 0
     assert not np.isin(dataset.users, profile_ids).any()
