@@ -8,6 +8,11 @@ urlpatterns = [
     path("privacy/how-recommendations-work/", views.how_it_works, name="how_it_works"),
     path("privacy/consent-log/", views.consent_log, name="consent_log"),
     path("privacy/settings/toggle/", views.toggle, name="toggle"),
+    path(
+        "privacy/settings/hidden-titles/<int:pk>/show/",
+        views.hidden_title_show,
+        name="hidden_title_show",
+    ),
     path("privacy/settings/retention/", views.retention, name="retention"),
     path("privacy/settings/exploration/", views.exploration, name="exploration"),
     path("privacy/settings/hidden-genres/", views.hidden_genres, name="hidden_genres"),

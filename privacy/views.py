@@ -294,6 +294,26 @@ def hidden_genres(request: HttpRequest) -> HttpResponse:
     return _control_done(request, profile, message)
 
 
+@account_password_required
+@require_POST
+def hidden_title_show(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undoes "Not interested" from the controls: the title shows in the rows again."""
+    feedback = get_object_or_404(
+        Feedback.objects.select_related("title", "profile"),
+        pk=pk,
+        kind=Feedback.Kind.NOT_INTERESTED,
+        profile__user=request.user,
+    )
+    activity_services.feedback_remove(
+        profile=feedback.profile, title=feedback.title, kind=feedback.kind
+    )
+    return _control_done(
+        request,
+        feedback.profile,
+        f"{feedback.profile.name}: “{feedback.title.title}” shows in the rows again.",
+    )
+
+
 # --- the ledger ----------------------------------------------------------------------
 
 

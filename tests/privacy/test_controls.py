@@ -430,8 +430,8 @@ def test_hidden_titles_are_listed_with_an_undo(ada_client, ada):
     FeedbackFactory(profile=ada, title=TitleFactory(title="Alien"), kind="thumbs_up")
 
     page = ada_client.get(CENTRE).content.decode()
-    undo = reverse("privacy:ledger_delete", args=["not_interested", hidden.pk])
-    response = ada_client.post(undo, {"next": f"{CENTRE}?profile={ada.pk}#controls"})
+    undo = reverse("privacy:hidden_title_show", args=[hidden.pk])
+    response = ada_client.post(undo)
 
     assert re.findall(r'class="hidden-title-name"><a [^>]*>([^<]+)</a>', page) == [
         "Heat"
@@ -442,6 +442,33 @@ def test_hidden_titles_are_listed_with_an_undo(ada_client, ada):
     assert list(Feedback.objects.values_list("kind", flat=True)) == ["thumbs_up"]
     after = ada_client.get(CENTRE).content.decode()
     assert re.findall(r'class="hidden-title">', after) == []
+
+
+def test_undoing_a_hidden_title_by_htmx_updates_the_inventory_too(ada_client, ada):
+    hidden = FeedbackFactory(profile=ada, title=TitleFactory(), kind="not_interested")
+
+    response = ada_client.post(
+        reverse("privacy:hidden_title_show", args=[hidden.pk]), headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="controls"' in html
+    assert 'id="profile-summary" class="privacy-stack" hx-swap-oob="true"' in html
+    assert re.search(
+        r'inventory-count">0</span>\s*<span class="inventory-label">Not interested',
+        html,
+    )
+    assert not Feedback.objects.exists()
+
+
+def test_someone_elses_hidden_title_cannot_be_shown_again(ada_client):
+    theirs = FeedbackFactory(kind="not_interested")
+
+    response = ada_client.post(reverse("privacy:hidden_title_show", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    assert Feedback.objects.filter(pk=theirs.pk).exists()
 
 
 def test_training_opt_out_keeps_every_row_of_the_profile_out_of_the_next_dataset(
