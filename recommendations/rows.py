@@ -240,11 +240,7 @@ def catalog_snapshot() -> CatalogSnapshot:
     """The snapshot, from the cache (five minutes, or until a curator's change
     bumps the catalog's version) or built in a few queries."""
     key = f"{SNAPSHOT_KEY}:{catalog_version()}"
-    snap = cache.get(key)
-    if snap is None:
-        snap = _build_snapshot()
-        cache.set(key, snap, SNAPSHOT_SECONDS)
-    return snap
+    return cache.get_or_set(key, _build_snapshot, SNAPSHOT_SECONDS)
 
 
 def _build_snapshot() -> CatalogSnapshot:
@@ -328,11 +324,8 @@ class Charts:
 
 
 def charts() -> Charts:
-    found = cache.get(CHARTS_KEY)
-    if found is None:
-        found = _build_charts()
-        cache.set(CHARTS_KEY, found, CHARTS_SECONDS)
-    return found
+    """Trending and the Top 10, from the cache (five minutes) or built."""
+    return cache.get_or_set(CHARTS_KEY, _build_charts, CHARTS_SECONDS)
 
 
 def _build_charts() -> Charts:
