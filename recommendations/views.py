@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import account_password_required, profile_required
@@ -135,23 +135,15 @@ def _rows_html(
     return cached
 
 
-def _render_rows(page: rows.HomePage, *, preview: bool = False) -> str:
+def _render_rows(page: rows.HomePage) -> str:
     return render_to_string(
         "recommendations/_rows.html",
         {
             "page": page,
             "bubble": _bubble_bars(page.bubble),
             "csrf_mark": mark_safe(CSRF_MARK),
-            "preview": preview,
         },
     )
-
-
-def render_home_rows(request: HttpRequest, page: rows.HomePage) -> SafeString:
-    """A page of rows as HTML, for a preview (``rows.home_for_tastes``): the
-    cards and "Why this?" as on the home, without the seed controls."""
-    html = _render_rows(page, preview=True)
-    return mark_safe(html.replace(CSRF_MARK, _csrf_input(request)))
 
 
 def _csrf_input(request: HttpRequest) -> str:

@@ -15,9 +15,8 @@ from accounts.models import Profile
 from activity.models import Rating, ViewingEvent
 from catalog.models import Title
 from privacy.models import ConsentEvent, PrivacySettings
-from recommendations import rows, services
+from recommendations import services
 from recommendations.models import RowEngagement, SeedExclusion
-from recommendations.views import CSRF_MARK, render_home_rows
 from tests.factories import (
     GenreFactory,
     PrivacySettingsFactory,
@@ -395,16 +394,3 @@ def test_a_profile_with_privacy_saved_and_hidden_genres_never_sees_them(client, 
     shown = {t for titles in rows.values() for t in titles}
     assert len(shown) > 20
     assert not Title.objects.filter(title__in=shown, genres=drama).exists()
-
-
-def test_a_preview_renders_the_rows_without_seed_controls(rf, trained):
-    scifi = Title.objects.filter(genres__name="Sci-Fi").order_by("id")[:3]
-    page = rows.home_for_tastes(genre_ids=[], title_ids=[t.pk for t in scifi])
-    request = rf.get("/")
-
-    preview = render_home_rows(request, page)
-
-    assert '<section class="row home-row home-row-top-picks"' in preview
-    assert "Top picks for this taste" in preview
-    assert "/exclude/" not in preview
-    assert CSRF_MARK not in preview
