@@ -139,3 +139,17 @@ class Profile(models.Model):
             return self.AvatarColor(self.avatar_color).label.lower()
         except ValueError:
             return "grey"
+
+
+class AccountErasureInProgress(models.Model):
+    """Present only inside an account erasure's transaction: the one time the
+    database lets that account's consent log be deleted."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        # The consent log's trigger (privacy migration 0002) names this table.
+        db_table = "privacy_accounterasureinprogress"
+
+    def __str__(self) -> str:
+        return f"Erasing account {self.user_id}"

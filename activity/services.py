@@ -10,7 +10,7 @@ transaction), so its cached home rows are rebuilt on the next visit.
 The privacy rules of collection live here, so every caller (pages, API)
 keeps them: while viewing or search history is paused, or the browser
 session is private (``private_session=True``, told by the caller from
-:func:`privacy.selectors.private_session_on`), no ViewingEvent or
+:func:`consent.policy.private_session_on`), no ViewingEvent or
 SearchEvent is stored; without contextual signals no device class is kept.
 Explicit actions (ratings, thumbs, not interested, My List) are kept in a
 private session too: the viewer asked for them.
@@ -25,13 +25,16 @@ from accounts.models import Profile
 from accounts.services import profile_touch
 from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
 from catalog.models import Title
-from privacy.selectors import may_store_search, may_store_viewing, uses_context
+from config.celery import enqueue_on_commit
+from consent.policy import may_store_search, may_store_viewing, uses_context
+
+#: The recommendations app folds a changed profile in (activity sits below it,
+#: so it names the task rather than importing it).
+REFRESH_PROFILE_TASK = "recommendations.tasks.refresh_profile"
 
 
 def _refresh_on_commit(profile_id: int) -> None:
-    from recommendations import tasks
-
-    transaction.on_commit(lambda: tasks.enqueue(tasks.refresh_profile, profile_id))
+    enqueue_on_commit(REFRESH_PROFILE_TASK, profile_id)
 
 
 def _changed(profile_id: int, *, refresh: bool) -> None:

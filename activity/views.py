@@ -46,7 +46,7 @@ from activity.forms import (
 )
 from activity.models import RATING_VALUES, Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Title
-from privacy.selectors import may_store_viewing, private_session_on
+from consent.policy import may_store_viewing, private_session_on
 from recommendations.selectors import more_like_this as similar_titles
 from recommendations.views import row_engagement_note
 

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Profile, User
+from accounts.models import AccountErasureInProgress, Profile, User
 from activity.models import Rating, TagApplication
 from catalog.demo import GENRES, DemoTitle, DemoViewer, generate_demo_catalog
 from catalog.importers.movielens import (
@@ -34,7 +34,6 @@ from catalog.importers.movielens import (
 from catalog.models import BOOST_MAX, BOOST_MIN, Genre, Tag, Title
 from catalog.selectors import CATALOG_VERSION_KEY
 from catalog.titles import sort_title_for
-from privacy.models import AccountErasureInProgress
 
 T = TypeVar("T")
 BATCH_SIZE = 5000

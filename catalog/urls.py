@@ -1,12 +1,9 @@
 from django.urls import path
 
 from catalog import views
-from recommendations import views as home_views
 
 app_name = "catalog"
 urlpatterns = [
-    # The home page's rows are built by the recommendations app.
-    path("", home_views.home, name="landing"),
     path("rows/<slug:key>/", views.row, name="row"),
     path("welcome/", views.onboarding, name="onboarding"),
     path("welcome/picks/", views.onboarding_pick, name="onboarding_pick"),

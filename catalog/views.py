@@ -33,7 +33,7 @@ from activity.models import Feedback
 from catalog import posters, selectors
 from catalog.forms import BrowseForm, OnboardingPickForm
 from catalog.models import Genre, Title
-from privacy.selectors import private_session_on
+from consent.policy import private_session_on
 from recommendations.views import row_origin_remember
 
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
@@ -231,7 +231,7 @@ def onboarding_done(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, "Thanks! Marquee will use your picks to suggest what to watch."
     )
-    return redirect("catalog:landing")
+    return redirect("recommendations:home")
 
 
 def _onboarding_context(profile, number: int, picks: set[int] | None = None) -> dict:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "catalog",
+    "consent",
     "activity",
     "recommendations",
     "privacy",

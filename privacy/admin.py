@@ -8,7 +8,8 @@ adds, changes or deletes.
 
 from django.contrib import admin
 
-from privacy.models import ConsentEvent, DataExport, ErasureReceipt, PrivacySettings
+from consent.models import PrivacySettings
+from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

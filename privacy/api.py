@@ -21,10 +21,12 @@ from rest_framework.views import APIView
 
 from accounts.access import access_profile
 from catalog.models import Genre
+from consent.models import PrivacySettings
+from consent.policy import settings_for
 from privacy import services
 from privacy.export_views import export_file_response
-from privacy.models import DataExport, PrivacySettings
-from privacy.selectors import inventory, settings_for
+from privacy.models import DataExport
+from privacy.selectors import inventory
 
 # --- throttles --------------------------------------------------------------------
 

@@ -47,7 +47,8 @@ from activity.models import (
     ViewingEvent,
 )
 from catalog.models import Genre, Title
-from privacy.models import ConsentEvent, DataExport, PrivacySettings
+from consent.models import PrivacySettings
+from privacy.models import ConsentEvent, DataExport
 from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ tampered or stale post is refused with a message that says what was wrong.
 from django import forms
 
 from catalog.models import Genre
-from privacy.models import PrivacySettings
+from consent.models import PrivacySettings
 from privacy.selectors import LEDGER_KINDS
 
 #: The on/off controls: name → (label, what "on" means). ``private_session``

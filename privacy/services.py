@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Profile, User
+from accounts.models import AccountErasureInProgress, Profile, User
 from accounts.services import login_lockout_clear, profile_touch
 from activity.models import (
     Feedback,
@@ -24,15 +24,10 @@ from activity.models import (
     ViewingEvent,
 )
 from catalog.models import Genre
+from consent.models import PrivacySettings
+from consent.policy import PRIVATE_SESSION_KEY, private_session_profile_ids
 from privacy import exports
-from privacy.models import (
-    AccountErasureInProgress,
-    ConsentEvent,
-    DataExport,
-    ErasureReceipt,
-    PrivacySettings,
-)
-from privacy.selectors import PRIVATE_SESSION_KEY, private_session_profile_ids
+from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
 from recommendations.rows import pages_forget
 
@@ -183,7 +178,7 @@ def private_session_set(*, session: Any, profile: Profile, on: bool) -> bool:
     """Turns this browser session's private mode for the profile on or off.
 
     While on, no play or search of the profile is stored from this session
-    (see :func:`privacy.selectors.private_session_on`). Kept in the session,
+    (see :func:`consent.policy.private_session_on`). Kept in the session,
     so it ends at sign-out; the change is logged. Returns whether it changed.
     """
     ids = private_session_profile_ids(session)

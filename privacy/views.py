@@ -32,6 +32,8 @@ from accounts.models import Profile
 from activity import services as activity_services
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
 from catalog.models import Genre
+from consent import policy
+from consent.models import PrivacySettings
 from privacy import selectors, services
 from privacy.forms import (
     TOGGLES,
@@ -41,7 +43,7 @@ from privacy.forms import (
     RetentionForm,
     ToggleForm,
 )
-from privacy.models import ConsentEvent, PrivacySettings
+from privacy.models import ConsentEvent
 from recommendations.services import active_version
 
 LEDGER_PAGE_SIZE = 50
@@ -108,12 +110,12 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 
 def _profile_context(request: HttpRequest, profile: Profile) -> dict:
     """What the controls need to draw one profile's settings."""
-    settings = selectors.settings_for(profile)
-    hidden = selectors.hidden_genre_ids(settings)
+    settings = policy.settings_for(profile)
+    hidden = policy.hidden_genre_ids(settings)
     return {
         "selected": profile,
         "settings": settings,
-        "private_session": selectors.private_session_on(request.session, profile),
+        "private_session": policy.private_session_on(request.session, profile),
         "toggles": _toggles(request, profile, settings),
         "retention_choices": PrivacySettings.Retention.choices,
         "genres": [(genre, genre.pk in hidden) for genre in Genre.objects.all()],
@@ -123,7 +125,7 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
 
 def _toggles(request: HttpRequest, profile: Profile, settings) -> list[dict]:
     values = {
-        "private_session": selectors.private_session_on(request.session, profile),
+        "private_session": policy.private_session_on(request.session, profile),
         "allow_training": profile.allow_training,
     }
     return [

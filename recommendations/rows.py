@@ -85,8 +85,8 @@ from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, TagApplication, ViewingEvent
 from catalog.models import Collection, CollectionItem, Genre, Title
 from catalog.selectors import catalog_version
-from privacy.models import PrivacySettings
-from privacy.selectors import hidden_genre_ids, settings_for
+from consent.models import PrivacySettings
+from consent.policy import hidden_genre_ids, settings_for
 from recommendations import services
 from recommendations.engine import rerank
 from recommendations.engine.recommender import History

@@ -1,4 +1,4 @@
-"""The home page ("/", ``catalog:landing``) and its controls.
+"""The home page ("/", ``recommendations:home``) and its controls.
 
 - :func:`home`: every row, server-side, in one response. The rows' HTML is
   cached per profile under :func:`recommendations.rows.page_key` (rows the
@@ -36,8 +36,8 @@ from accounts.access import account_password_required, profile_required
 from accounts.models import Profile
 from activity.devices import device_class_from_user_agent
 from catalog.models import Title
-from privacy.models import PrivacySettings
-from privacy.selectors import private_session_on, settings_for
+from consent.models import PrivacySettings
+from consent.policy import private_session_on, settings_for
 from privacy.services import privacy_settings_update
 from recommendations import rows, services
 from recommendations.engine.rerank import MOODS
@@ -227,7 +227,7 @@ def seed_exclude(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         f"“{title.title}” won’t pick rows for you any more; your history keeps it.",
     )
-    return redirect("catalog:landing")
+    return redirect("recommendations:home")
 
 
 @require_POST
@@ -240,7 +240,7 @@ def seed_restore(request: HttpRequest, pk: int) -> HttpResponse:
             request, "recommendations/_seed.html#seed-restored", {"title": title}
         )
     messages.success(request, f"“{title.title}” may pick rows for you again.")
-    return redirect("catalog:landing")
+    return redirect("recommendations:home")
 
 
 # --- exploration and calibration ----------------------------------------------------
@@ -274,7 +274,7 @@ def controls(request: HttpRequest) -> HttpResponse:
     privacy_settings_update(profile=profile, **form.cleaned_data)
     if not request.htmx:
         messages.success(request, "Your rows follow the new settings.")
-        return redirect(reverse("catalog:landing") + "#home-controls")
+        return redirect(reverse("recommendations:home") + "#home-controls")
     request.profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
     mood = request.POST.get("mood", "")
     if mood not in MOODS:

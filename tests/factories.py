@@ -111,7 +111,7 @@ class PrivacySettingsFactory(factory.django.DjangoModelFactory):
     """A profile's privacy settings; the defaults unless a test says otherwise."""
 
     class Meta:
-        model = "privacy.PrivacySettings"
+        model = "consent.PrivacySettings"
         django_get_or_create = ("profile",)
 
     profile = factory.SubFactory(ProfileFactory)

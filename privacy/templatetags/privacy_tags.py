@@ -3,8 +3,9 @@ inline SVG on the server: no JavaScript, no inline style)."""
 
 from django import template
 
+from consent.policy import private_session_on
 from privacy.forms import TOGGLES
-from privacy.selectors import TasteProfile, private_session_on
+from privacy.selectors import TasteProfile
 
 register = template.Library()
 

@@ -97,3 +97,12 @@ class Interactions:
         keep = ~np.isin(self.users, np.asarray(list(users), dtype=np.int64))
         keep &= ~np.isin(self.items, np.asarray(list(items), dtype=np.int64))
         return self.subset(keep)
+
+
+def index_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions of ``wanted`` in the sorted, unique ``ids``; -1 where absent."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    pos = np.clip(np.searchsorted(ids, wanted), 0, len(ids) - 1)
+    return np.where(ids[pos] == wanted, pos, -1)

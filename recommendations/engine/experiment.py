@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from recommendations.engine.dataset import Interactions
+from recommendations.engine.dataset import Interactions, index_of
 from recommendations.engine.evaluation import (
     popularity_scores,
     ranking_metrics,
@@ -22,7 +22,7 @@ from recommendations.engine.evaluation import (
 )
 from recommendations.engine.neighbours import NeighbourModel, predict_rows
 from recommendations.engine.ranking import fit_ease
-from recommendations.engine.rating import fit_rating_model, index_of
+from recommendations.engine.rating import fit_rating_model
 from recommendations.engine.recommender import History, Recommender
 
 

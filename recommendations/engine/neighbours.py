@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from recommendations.engine.dataset import Interactions
+from recommendations.engine.dataset import Interactions, index_of
 
 DEFAULT_SIM_OPTIONS = {"name": "pearson_baseline", "user_based": False}
 
@@ -38,13 +38,9 @@ class NeighbourModel:
     biased: bool = True
 
     def item_index(self, title_ids: np.ndarray) -> np.ndarray:
-        from recommendations.engine.rating import index_of
-
         return index_of(self.item_ids, title_ids)
 
     def user_index(self, profile_ids: np.ndarray) -> np.ndarray:
-        from recommendations.engine.rating import index_of
-
         return index_of(self.user_ids, profile_ids)
 
     def bias_for(self, item_rows: np.ndarray, values: np.ndarray) -> float:

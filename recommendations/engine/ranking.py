@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recommendations.engine.dataset import Interactions
+from recommendations.engine.dataset import Interactions, index_of
 
 #: Weight of an explicit "no" (not interested, thumbs down) in the engagement
 #: matrix: it pushes similar titles down. Any rating, even a low one, counts as
@@ -30,6 +30,25 @@ NEGATIVE_WEIGHT = -0.5
 class RankingModel:
     item_ids: np.ndarray  # sorted title ids the model can rank
     B: np.ndarray  # (n, n) float32 item-item weights, zero diagonal
+
+    def nearest(self, title_id: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The titles whose score ``title_id``'s presence lifts most (its row of
+        ``B``, positive weights only), most first: (title ids, weights).
+
+        Computed for this one row, not for the whole catalogue; empty when the
+        title is not in the model. The one definition of "nearest titles"
+        (More like this, "Because you…" rows).
+        """
+        row = int(index_of(self.item_ids, [title_id])[0])
+        count = min(count, len(self.item_ids) - 1)
+        if row < 0 or count <= 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        weights = self.B[row].astype(np.float64)
+        weights[row] = -np.inf
+        top = np.argpartition(-weights, count - 1)[:count]
+        top = top[np.argsort(-weights[top], kind="stable")]
+        top = top[weights[top] > 0]
+        return self.item_ids[top].astype(np.int64), weights[top]
 
     def neighbours(self, count: int = 20) -> tuple[np.ndarray, np.ndarray]:
         """Per title, the titles its presence lifts most, best first."""

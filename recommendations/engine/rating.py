@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from surprise import NMF, SVD, BaselineOnly, KNNBaseline, SVDpp, Trainset
 
-from recommendations.engine.dataset import Interactions
+from recommendations.engine.dataset import Interactions, index_of
 from recommendations.engine.neighbours import (
     DEFAULT_SIM_OPTIONS,
     NeighbourModel,
@@ -96,15 +96,6 @@ class RatingModel:
             bi = self.bi if item_rows is None else self.bi[item_rows]
             out = out + self.global_mean + bu + bi
         return out
-
-
-def index_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Positions of ``wanted`` in the sorted, unique ``ids``; -1 where absent."""
-    wanted = np.asarray(wanted, dtype=np.int64)
-    if len(ids) == 0:
-        return np.full(len(wanted), -1, dtype=np.int64)
-    pos = np.clip(np.searchsorted(ids, wanted), 0, len(ids) - 1)
-    return np.where(ids[pos] == wanted, pos, -1)
 
 
 def build_trainset(inter: Interactions) -> tuple[Trainset, np.ndarray, np.ndarray]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from recommendations.engine.dataset import index_of
 from recommendations.engine.neighbours import NeighbourModel
 from recommendations.engine.ranking import RankingModel, engagement_matrix
-from recommendations.engine.rating import RatingModel, index_of
+from recommendations.engine.rating import RatingModel
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from activity import services
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
-from privacy.selectors import PRIVATE_SESSION_KEY
+from consent.policy import PRIVATE_SESSION_KEY
 from tests.activity.conftest import HTMX, watch_as
 from tests.factories import (
     FeedbackFactory,

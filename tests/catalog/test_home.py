@@ -28,7 +28,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def home(client):
-    return client.get(reverse("catalog:landing"))
+    return client.get(reverse("recommendations:home"))
 
 
 def fragment(client, key: str):
@@ -169,7 +169,7 @@ def test_an_unknown_row_is_404(client, key):
 
 def test_rows_refuse_post(client):
     assert client.post(reverse("catalog:row", args=["popular"])).status_code == 405
-    assert client.post(reverse("catalog:landing")).status_code == 405
+    assert client.post(reverse("recommendations:home")).status_code == 405
 
 
 # --- Greeting and call to action ----------------------------------------------

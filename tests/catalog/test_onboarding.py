@@ -285,7 +285,7 @@ def test_done_is_accepted_with_3_picks_and_goes_home(client, catalog, profile):
     response = client.post(DONE)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("catalog:landing")
+    assert response["Location"] == reverse("recommendations:home")
     assert picks(profile) == {"Drama 00", "Comedy 00", "Action 00"}
 
 

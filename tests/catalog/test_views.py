@@ -20,7 +20,7 @@ HTMX = {"HX-Request": "true"}
 
 def row_titles(client) -> dict[str, list[str]]:
     """Each home row's name and the titles of its cards."""
-    return home_rows(client.get(reverse("catalog:landing")).content.decode())
+    return home_rows(client.get(reverse("recommendations:home")).content.decode())
 
 
 def test_landing_lists_available_titles_most_rated_first(client):
@@ -31,7 +31,7 @@ def test_landing_lists_available_titles_most_rated_first(client):
     RatingFactory.create_batch(3, title=heat, value=5.0)
     RatingFactory(title=alien, value=3.0)
 
-    response = client.get(reverse("catalog:landing"))
+    response = client.get(reverse("recommendations:home"))
 
     assert response.status_code == 200
     # Two titles fill the first row; the first screen shows each title once.
@@ -42,7 +42,7 @@ def test_landing_lists_available_titles_most_rated_first(client):
 
 
 def test_landing_on_an_empty_catalog_says_how_to_load_one(client):
-    response = client.get(reverse("catalog:landing"))
+    response = client.get(reverse("recommendations:home"))
 
     assert response.status_code == 200
     assert "The catalog is empty" in response.content.decode()
@@ -58,10 +58,10 @@ def test_landing_query_count_does_not_grow_with_the_catalog(
 
     # catalog snapshot (7), charts (7), collections, titles shown
     with django_assert_num_queries(16):
-        client.get(reverse("catalog:landing"))
+        client.get(reverse("recommendations:home"))
     # the page is cached: only "was any title shown withdrawn since?"
     with django_assert_num_queries(1):
-        client.get(reverse("catalog:landing"))
+        client.get(reverse("recommendations:home"))
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Profile, User
 from activity.models import Rating, SearchEvent
-from privacy.models import ConsentEvent, DataExport, ErasureReceipt, PrivacySettings
+from consent.models import PrivacySettings
+from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 from tests.factories import (
     ACCOUNT_PASSWORD,
     AccountFactory,

@@ -20,6 +20,7 @@ from activity.models import (
     TagApplication,
     ViewingEvent,
 )
+from consent import policy
 from privacy import selectors
 from privacy.models import ConsentEvent, DataExport
 from privacy.services import privacy_settings_update
@@ -170,10 +171,10 @@ def test_switching_profile_with_htmx_returns_only_its_section(ada_client, ada):
 
 
 def test_privacy_is_linked_from_every_page_for_logged_in_people(client, ada):
-    anonymous = client.get(reverse("catalog:landing")).content.decode()
+    anonymous = client.get(reverse("recommendations:home")).content.decode()
     watch_as(client, ada)
     pages = [
-        client.get(reverse("catalog:landing")),
+        client.get(reverse("recommendations:home")),
         client.get(reverse("catalog:search"), {"q": "x"}),
         client.get(reverse("activity:my_list")),
     ]
@@ -191,9 +192,9 @@ def test_privacy_is_linked_from_every_page_for_logged_in_people(client, ada):
 
 def test_how_recommendations_work_is_in_the_footer_for_everyone(client, ada):
     how = reverse("privacy:how_it_works")
-    anonymous = client.get(reverse("catalog:landing")).content.decode()
+    anonymous = client.get(reverse("recommendations:home")).content.decode()
     watch_as(client, ada)
-    logged_in = client.get(reverse("catalog:landing")).content.decode()
+    logged_in = client.get(reverse("recommendations:home")).content.decode()
 
     assert (
         '<nav class="footer-links" aria-label="Privacy">'
@@ -467,7 +468,7 @@ def test_model_in_use_is_none_while_personalization_is_off(ada_client, ada):
 def test_model_in_use_before_the_profiles_first_signal(ada):
     active = ModelVersion(algorithm="svd", status="active")
 
-    found = selectors.model_in_use(selectors.settings_for(ada), None, active)
+    found = selectors.model_in_use(policy.settings_for(ada), None, active)
 
     assert found.version is None
     assert found.explanation.startswith("None: non-personalized. Your picks")

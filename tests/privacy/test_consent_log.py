@@ -7,10 +7,10 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
+from accounts.models import AccountErasureInProgress, User
 from activity.models import Rating
 from privacy import services
-from privacy.models import AccountErasureInProgress, ConsentEvent, DataExport
+from privacy.models import ConsentEvent, DataExport
 from tests.factories import AccountFactory, ProfileFactory
 from tests.privacy.test_export import fill
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating, SearchEvent
-from privacy import selectors
-from privacy.models import ConsentEvent, PrivacySettings
-from privacy.selectors import PRIVATE_SESSION_KEY
+from consent import policy
+from consent.models import PrivacySettings
+from consent.policy import PRIVATE_SESSION_KEY
+from privacy.models import ConsentEvent
 from tests.activity.conftest import HTMX, watch_as
 from tests.factories import (
     FeedbackFactory,
@@ -60,7 +61,7 @@ def stored(profile: Profile, name: str):
     loaded = fresh(profile)
     if name == "allow_training":
         return loaded.allow_training
-    return getattr(selectors.settings_for(loaded), name)
+    return getattr(policy.settings_for(loaded), name)
 
 
 def log(profile: Profile) -> list[tuple[str, str, str]]:
@@ -285,7 +286,7 @@ def test_private_session_shows_a_banner_on_every_page_until_turned_off(ada_clien
         TOGGLE, {"setting": "private_session", "value": "on", "profile": ada.pk}
     )
     pages = [
-        ada_client.get(reverse("catalog:landing")),
+        ada_client.get(reverse("recommendations:home")),
         ada_client.get(reverse("activity:history")),
         ada_client.get(CENTRE),
     ]
@@ -340,7 +341,7 @@ def test_shortening_retention_deletes_older_activity_at_once(ada_client, ada):
     assert response.status_code == 302
     assert list(Rating.objects.all()) == [recent]
     assert list(SearchEvent.objects.all()) == [kept_search]
-    assert selectors.settings_for(fresh(ada)).retention_months == 18
+    assert policy.settings_for(fresh(ada)).retention_months == 18
     assert log(ada)[0] == ("retention_months", "0", "18")
     assert old.pk not in Rating.objects.values_list("pk", flat=True)
 
@@ -379,7 +380,7 @@ def test_exploration_is_saved_and_logged(ada_client, ada):
     assert 'name="exploration" min="0" max="100" step="5" value="55"' in (
         response.content.decode()
     )
-    assert selectors.settings_for(fresh(ada)).exploration == 55
+    assert policy.settings_for(fresh(ada)).exploration == 55
     assert log(ada) == [("exploration", "20", "55")]
 
 
@@ -389,11 +390,11 @@ def test_hidden_genres_follow_the_ticked_boxes(ada_client, ada):
     )
 
     ada_client.post(HIDDEN_GENRES, {"genres": [drama.pk, horror.pk]})
-    first = selectors.hidden_genre_ids(selectors.settings_for(fresh(ada)))
+    first = policy.hidden_genre_ids(policy.settings_for(fresh(ada)))
     ada_client.post(HIDDEN_GENRES, {"genres": [horror.pk, comedy.pk]})
-    second = selectors.hidden_genre_ids(selectors.settings_for(fresh(ada)))
+    second = policy.hidden_genre_ids(policy.settings_for(fresh(ada)))
     ada_client.post(HIDDEN_GENRES, {})
-    third = selectors.hidden_genre_ids(selectors.settings_for(fresh(ada)))
+    third = policy.hidden_genre_ids(policy.settings_for(fresh(ada)))
 
     assert (first, second, third) == (
         {drama.pk, horror.pk},

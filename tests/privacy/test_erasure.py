@@ -11,15 +11,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.access import ACTIVE_PROFILE_SESSION_KEY
-from accounts.models import Profile, User
+from accounts.models import AccountErasureInProgress, Profile, User
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
 from privacy import services
-from privacy.models import (
-    AccountErasureInProgress,
-    ConsentEvent,
-    DataExport,
-    ErasureReceipt,
-)
+from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 from recommendations import services as recommendations
 from recommendations.engine import artifact
 from recommendations.engine.forget import holds_profiles, without_profiles

@@ -24,8 +24,9 @@ from activity.models import (
     TagApplication,
     ViewingEvent,
 )
+from consent.models import PrivacySettings
 from privacy import exports, services, tasks
-from privacy.models import ConsentEvent, DataExport, PrivacySettings
+from privacy.models import ConsentEvent, DataExport
 from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
 from tests.factories import (
     AccountFactory,

@@ -226,12 +226,14 @@ SIGNALS = {"rating", "thumbs_up", "thumbs_down", "not_interested", "pick", "play
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    from recommendations import tasks
+    from config import celery
 
     calls: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        tasks, "enqueue", lambda task, *args, **kw: calls.append((task.name, args))
-    )
+
+    def record(task, *args, **kw):
+        calls.append((task if isinstance(task, str) else task.name, args))
+
+    monkeypatch.setattr(celery, "enqueue", record)
     return calls
 
 

@@ -14,8 +14,9 @@ from activity.models import (
     TagApplication,
     ViewingEvent,
 )
+from consent.models import PrivacySettings
 from privacy import services, tasks
-from privacy.models import ConsentEvent, PrivacySettings
+from privacy.models import ConsentEvent
 from privacy.services import CATEGORIES, months_before
 from recommendations.models import RowEngagement, SeedExclusion
 from tests.factories import AccountFactory, ProfileFactory, TagFactory, TitleFactory

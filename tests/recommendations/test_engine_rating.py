@@ -8,8 +8,8 @@ are compared with the fitted Surprise algorithm's own ``estimate``.
 import numpy as np
 import pytest
 
-from recommendations.engine.dataset import Interactions
-from recommendations.engine.rating import fit_rating_model, index_of
+from recommendations.engine.dataset import Interactions, index_of
+from recommendations.engine.rating import fit_rating_model
 
 N_USERS, N_ITEMS = 120, 80
 FIRST_USER, FIRST_ITEM = 1_000, 5_000

@@ -14,7 +14,8 @@ from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from accounts.models import Profile
 from activity.models import Rating, ViewingEvent
 from catalog.models import Title
-from privacy.models import ConsentEvent, PrivacySettings
+from consent.models import PrivacySettings
+from privacy.models import ConsentEvent
 from recommendations import services
 from recommendations.models import RowEngagement, SeedExclusion
 from tests.factories import (
@@ -73,7 +74,7 @@ def viewer(client, trained) -> Profile:
 
 
 def get_home(client, **params):
-    return client.get(reverse("catalog:landing"), params)
+    return client.get(reverse("recommendations:home"), params)
 
 
 # --- The page -------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_the_home_has_no_inline_script_or_style(client, viewer):
     for response in [
         get_home(client),
         get_home(client, mood="thrilling"),
-        client.get(reverse("catalog:landing"), headers=HTMX),
+        client.get(reverse("recommendations:home"), headers=HTMX),
     ]:
         page = response.content.decode()
         assert re.findall(r"<script(?![^>]*\bsrc=)", page) == []
@@ -220,7 +221,7 @@ def test_a_mood_chip_reranks_and_htmx_gets_the_rows_alone(client, viewer):
     plain = home_rows(get_home(client).content.decode())
 
     response = client.get(
-        reverse("catalog:landing"), {"mood": "light-short"}, headers=HTMX
+        reverse("recommendations:home"), {"mood": "light-short"}, headers=HTMX
     )
 
     page = response.content.decode()
@@ -237,7 +238,7 @@ def test_a_mood_chip_reranks_and_htmx_gets_the_rows_alone(client, viewer):
 @pytest.mark.parametrize("headers", [{}, HTMX])
 def test_an_unknown_mood_is_a_400_that_says_so(client, viewer, headers):
     response = client.get(
-        reverse("catalog:landing"), {"mood": "sleepy"}, headers=headers
+        reverse("recommendations:home"), {"mood": "sleepy"}, headers=headers
     )
 
     assert response.status_code == 400

@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommendations.engine.dataset import Interactions
+from recommendations.engine.dataset import Interactions, index_of
 from recommendations.engine.ranking import engagement_matrix, fit_ease
-from recommendations.engine.rating import index_of
 from recommendations.engine.rerank import (
     calibrate,
     exploration_lambda,

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Collection, CollectionItem, Title
-from privacy.models import PrivacySettings
+from consent.models import PrivacySettings
 from recommendations import rows, services, tasks
 from recommendations.engine import rerank
 from recommendations.engine.ranking import RankingModel
