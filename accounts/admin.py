@@ -33,16 +33,6 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email"]
     inlines = [ProfileInline]
 
-    def delete_model(self, request, obj: User) -> None:
-        """Deleting an account is its erasure (model files, exports, consent log)."""
-        from privacy.services import erase_account  # privacy builds on accounts
-
-        erase_account(user=obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for user in queryset:
-            self.delete_model(request, user)
-
     fieldsets = [
         (None, {"fields": ["email", "password", "source"]}),
         (

@@ -115,28 +115,6 @@ def profile_update(
 
 
 @transaction.atomic
-def profile_delete(*, profile: Profile) -> None:
-    """Deletes a profile and, with it, everything it rated, watched and searched.
-
-    It is the privacy centre's profile erasure, so the profile's vector leaves
-    the model files, the account's exports go and the consent log says so.
-    An account keeps at least one profile.
-    """
-    from privacy.services import (
-        ErasureRefused,
-        erase_profile,
-    )  # privacy builds on accounts
-
-    try:
-        erase_profile(profile=profile)
-    except ErasureRefused:
-        raise ValidationError(
-            "An account needs at least one profile, so the last one cannot be deleted.",
-            code="last_profile",
-        ) from None
-
-
-@transaction.atomic
 def login_lockout_clear(*, user: User) -> None:
     """Forgets the failed log-ins counted against this account's e-mail address.
 

@@ -87,9 +87,4 @@ urlpatterns = [
         views.profile_update,
         name="profile_update",
     ),
-    path(
-        "profiles/<int:profile_id>/delete/",
-        views.profile_delete,
-        name="profile_delete",
-    ),
 ]

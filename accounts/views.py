@@ -26,7 +26,6 @@ from accounts.access import (
     account_password_needed,
     account_password_required,
     profile_activate,
-    profile_deactivate,
 )
 from accounts.forms import ConfirmPasswordForm, ProfileForm, SignupForm
 from accounts.models import Profile
@@ -199,29 +198,4 @@ def profile_update(request: HttpRequest, profile_id: int) -> HttpResponse:
             return redirect("accounts:profile_manage")
     return render(
         request, "accounts/profile_form.html", {"form": form, "profile": profile}
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@account_password_required
-def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
-    profile = access_profile(request.user, profile_id)
-    error = None
-    if request.method == "POST":
-        was_active = request.profile is not None and request.profile.pk == profile.pk
-        name = profile.name
-        try:
-            services.profile_delete(profile=profile)
-        except ValidationError as refused:
-            error = refused.messages[0]
-        else:
-            if was_active:
-                profile_deactivate(request)
-            messages.success(request, f"Profile “{name}” deleted.")
-            return redirect("accounts:profile_manage")
-    return render(
-        request,
-        "accounts/profile_confirm_delete.html",
-        {"profile": profile, "error": error},
-        status=409 if error else 200,
     )

@@ -8,7 +8,10 @@ adds, changes or deletes.
 
 from django.contrib import admin
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from consent.models import PrivacySettings
+from privacy import services
 from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 
 
@@ -64,3 +67,20 @@ class ErasureReceiptAdmin(ReadOnlyAdmin):
     list_display = ["reference", "created_at", "scope"]
     list_filter = ["scope"]
     search_fields = ["reference"]
+
+
+class ErasingUserAdmin(UserAdmin):
+    """Deleting an account in the admin is its erasure (model files, exports,
+    consent log), as it is in the privacy centre. Registered here, over the
+    accounts app's admin, because accounts sits below the privacy centre."""
+
+    def delete_model(self, request, obj: User) -> None:
+        services.erase_account(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
+
+
+admin.site.unregister(User)
+admin.site.register(User, ErasingUserAdmin)

@@ -5,6 +5,12 @@ from privacy import export_views, views
 app_name = "privacy"
 urlpatterns = [
     path("privacy/", views.centre, name="centre"),
+    # Deleting a profile is its erasure; the page sits with the profile pages.
+    path(
+        "profiles/<int:profile_id>/delete/",
+        views.profile_delete,
+        name="profile_delete",
+    ),
     path("privacy/how-recommendations-work/", views.how_it_works, name="how_it_works"),
     path("privacy/consent-log/", views.consent_log, name="consent_log"),
     path("privacy/settings/toggle/", views.toggle, name="toggle"),

@@ -20,14 +20,22 @@ from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from accounts.access import access_profile, account_password_required
+from accounts.access import (
+    access_profile,
+    account_password_required,
+    profile_deactivate,
+)
 from accounts.models import Profile
 from activity import services as activity_services
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
@@ -407,3 +415,39 @@ def ledger_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         )
     messages.success(request, message)
     return _back(request, reverse("privacy:ledger"))
+
+
+# --- deleting a profile from the profile pages ---------------------------------------
+
+#: The profile pages' wording for the erasure's refusal to delete the last profile.
+LAST_PROFILE = (
+    "An account needs at least one profile, so the last one cannot be deleted."
+)
+
+
+@require_http_methods(["GET", "POST"])
+@account_password_required
+def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
+    """ "Delete profile" on the profile pages: the privacy centre's profile
+    erasure (the profile's vector leaves the model files, the account's exports
+    go and the consent log says so), confirmed on a page of the accounts app."""
+    profile = access_profile(request.user, profile_id)
+    error = None
+    if request.method == "POST":
+        was_active = request.profile is not None and request.profile.pk == profile.pk
+        name = profile.name
+        try:
+            services.erase_profile(profile=profile)
+        except services.ErasureRefused:
+            error = LAST_PROFILE
+        else:
+            if was_active:
+                profile_deactivate(request)
+            messages.success(request, f"Profile “{name}” deleted.")
+            return redirect("accounts:profile_manage")
+    return render(
+        request,
+        "accounts/profile_confirm_delete.html",
+        {"profile": profile, "error": error},
+        status=409 if error else 200,
+    )

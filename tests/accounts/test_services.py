@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Profile, User
-from activity.models import Rating
-from tests.factories import AccountFactory, ProfileFactory, RatingFactory
+from tests.factories import AccountFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -146,28 +145,6 @@ def test_profile_update_refuses_the_name_of_a_sibling_and_saves_nothing():
 
     bob.refresh_from_db()
     assert (bob.name, bob.is_kids) == ("Bob", False)
-
-
-def test_profile_delete_removes_the_profile_and_its_activity():
-    keep = ProfileFactory(name="Keep")
-    gone = ProfileFactory(user=keep.user, name="Gone")
-    RatingFactory(profile=gone)
-    kept_rating = RatingFactory(profile=keep)
-
-    services.profile_delete(profile=gone)
-
-    assert list(keep.user.profiles.all()) == [keep]
-    assert list(Rating.objects.all()) == [kept_rating]
-
-
-def test_the_last_profile_cannot_be_deleted():
-    only = ProfileFactory()
-
-    with pytest.raises(ValidationError) as refused:
-        services.profile_delete(profile=only)
-
-    assert refused.value.code == "last_profile"
-    assert Profile.objects.filter(pk=only.pk).exists()
 
 
 def test_login_lockout_clear_forgets_failures_for_that_address_only():

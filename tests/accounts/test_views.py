@@ -480,13 +480,13 @@ def test_delete_asks_for_confirmation_first(signed_in, account, profile):
     other = ProfileFactory(user=account, name="Bo")
     RatingFactory(profile=other)
 
-    page = signed_in.get(reverse("accounts:profile_delete", args=[other.pk]))
+    page = signed_in.get(reverse("privacy:profile_delete", args=[other.pk]))
 
     assert page.status_code == 200
     assert "Delete the profile “Bo”?" in page.content.decode()
     assert Profile.objects.filter(pk=other.pk).exists()
 
-    response = signed_in.post(reverse("accounts:profile_delete", args=[other.pk]))
+    response = signed_in.post(reverse("privacy:profile_delete", args=[other.pk]))
 
     assert response["Location"] == reverse("accounts:profile_manage")
     assert list(account.profiles.all()) == [profile]
@@ -497,13 +497,13 @@ def test_deleting_the_active_profile_forgets_it(signed_in, account, profile):
     other = ProfileFactory(user=account, name="Bo")
     choose(signed_in, other)
 
-    signed_in.post(reverse("accounts:profile_delete", args=[other.pk]))
+    signed_in.post(reverse("privacy:profile_delete", args=[other.pk]))
 
     assert ACTIVE_PROFILE_SESSION_KEY not in signed_in.session
 
 
 def test_the_last_profile_cannot_be_deleted(signed_in, profile):
-    response = signed_in.post(reverse("accounts:profile_delete", args=[profile.pk]))
+    response = signed_in.post(reverse("privacy:profile_delete", args=[profile.pk]))
 
     assert response.status_code == 409
     assert "the last one cannot be deleted" in response.content.decode()
@@ -514,8 +514,8 @@ FOREIGN_PROFILE_URLS = [
     ("post", "accounts:profile_choose", {}),
     ("get", "accounts:profile_update", {}),
     ("post", "accounts:profile_update", {"name": "Hacked", "avatar_color": "#e50914", "is_kids": "on"}),
-    ("get", "accounts:profile_delete", {}),
-    ("post", "accounts:profile_delete", {}),
+    ("get", "privacy:profile_delete", {}),
+    ("post", "privacy:profile_delete", {}),
 ]  # fmt: skip
 
 
@@ -576,7 +576,7 @@ def test_a_kids_profile_is_asked_for_the_account_password(on_kids_profile, page)
 def test_a_kids_profile_cannot_edit_or_delete_profiles_without_it(
     on_kids_profile, profile
 ):
-    for name in ("accounts:profile_update", "accounts:profile_delete"):
+    for name in ("accounts:profile_update", "privacy:profile_delete"):
         response = on_kids_profile.post(
             reverse(name, args=[profile.pk]),
             {"name": "Renamed", "avatar_color": "#e50914"},
@@ -686,7 +686,7 @@ def test_account_pages_have_no_inline_script_and_label_every_field(
         reverse("accounts:profile_manage"),
         reverse("accounts:profile_create"),
         reverse("accounts:profile_update", args=[profile.pk]),
-        reverse("accounts:profile_delete", args=[profile.pk]),
+        reverse("privacy:profile_delete", args=[profile.pk]),
         reverse("accounts:password_change"),
         reverse("accounts:confirm_password"),
     ]
