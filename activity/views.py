@@ -48,7 +48,7 @@ from activity.models import RATING_VALUES, Feedback, ListItem, Rating, ViewingEv
 from catalog.models import Title
 from consent.policy import may_store_viewing, private_session_on
 from recommendations.selectors import more_like_this as similar_titles
-from recommendations.views import row_engagement_note
+from recommendations.services.engagement import row_engagement_note
 
 SHELF_PAGE_SIZE = 50
 ACTIONS_TEMPLATE = "activity/title_actions.html"
@@ -167,7 +167,9 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
         rating = services.rating_upsert(
             profile=request.profile, title=title, value=form.cleaned_data["value"]
         )
-        row_engagement_note(request, title.pk)
+        row_engagement_note(
+            session=request.session, profile=request.profile, title_id=title.pk
+        )
         title.my_rating = rating.value
         message = f"You rated “{title.title}” {rating.value:g} stars."
     return _action_done(request, title, "rating", message)
@@ -329,7 +331,9 @@ def _play_start(request: HttpRequest, pk: int) -> HttpResponse:
         private_session=_private(request),
     )
     if viewing.pk is not None:
-        row_engagement_note(request, title.pk)
+        row_engagement_note(
+            session=request.session, profile=request.profile, title_id=title.pk
+        )
     query = (
         {"viewing": viewing.pk}
         if viewing.pk is not None

@@ -3,7 +3,7 @@
 Imports ml-latest-small into a fresh PostgreSQL database and trains once
 (Celery eager). Then measures:
 
-(a) in-process, over 50 random profiles: ``services.profile_refresh`` whole
+(a) in-process, over 50 random profiles: ``candidates.profile_refresh`` whole
     (read signals, fold in, rescore, store), and its pure engine part
     (``Recommender.candidates`` of one history that is folded in);
 (b) with a real Celery worker on Redis, over 30 ratings: from the rating's
@@ -44,9 +44,14 @@ from activity.models import Rating  # noqa: E402
 from catalog.models import Title  # noqa: E402
 from catalog.services import movielens_import  # noqa: E402
 from config.celery import app  # noqa: E402
-from recommendations import services, tasks  # noqa: E402
+from recommendations import tasks  # noqa: E402
 from recommendations.engine.recommender import History  # noqa: E402
 from recommendations.models import ProfileCandidates  # noqa: E402
+from recommendations.services import (  # noqa: E402
+    candidates,
+    dataset,
+    training,
+)
 
 IN_PROCESS_PROFILES = 50
 WORKER_RATINGS = 30
@@ -81,26 +86,26 @@ movielens_import(folder=folder)
 log("training once, Celery eager")
 app.conf.task_always_eager = True
 app.conf.task_eager_propagates = True
-version = services.model_train()
+version = training.model_train()
 app.conf.task_always_eager = False
 if version.status != version.Status.ACTIVE:
     raise SystemExit(f"version {version.pk} is {version.status}: {version.error}")
-model = services.recommender_for(version)
+model = training.recommender_for(version)
 count = settings.RECOMMENDER["CANDIDATES"]
 
 # --- (a) in-process ------------------------------------------------------------------
 rng = random.Random(0)
 profile_ids = list(ProfileCandidates.objects.values_list("profile_id", flat=True))
 sample = rng.sample(profile_ids, IN_PROCESS_PROFILES)
-services.profile_refresh(profile_id=sample[0])  # warm-up
+candidates.profile_refresh(profile_id=sample[0])  # warm-up
 whole, engine, histories_ms = [], [], []
 for pid in sample:
     start = time.perf_counter()
-    services.profile_refresh(profile_id=pid)
+    candidates.profile_refresh(profile_id=pid)
     whole.append(time.perf_counter() - start)
 
     start = time.perf_counter()
-    (history,) = services.profile_histories([pid])
+    (history,) = dataset.profile_histories([pid])
     histories_ms.append(time.perf_counter() - start)
     history = History(**{**history.__dict__, "use_trained_vector": False})
     start = time.perf_counter()

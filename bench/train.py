@@ -29,9 +29,9 @@ from django.conf import settings  # noqa: E402
 
 from catalog.services import movielens_import  # noqa: E402
 from config.celery import app  # noqa: E402
-from recommendations import services  # noqa: E402
 from recommendations.engine.rating import fit_rating_model  # noqa: E402
 from recommendations.models import ProfileCandidates  # noqa: E402
+from recommendations.services import candidates, dataset, training  # noqa: E402
 
 SURPRISE_SAMPLE = 200_000
 TARGET_END_TO_END_S = 30
@@ -46,14 +46,14 @@ movielens_import(folder=folder)
 
 # --- dataset ------------------------------------------------------------------
 start = time.perf_counter()
-inter = services.training_dataset()
+inter = dataset.training_dataset()
 dataset_s = time.perf_counter() - start
 log(f"dataset: {len(inter)} rows in {dataset_s:.2f} s")
 
 # --- full training, candidates included (eager) -----------------------------------
 log("model_train (eager: candidate shards run in-process)")
 start = time.perf_counter()
-version = services.model_train()
+version = training.model_train()
 end_to_end_s = time.perf_counter() - start
 if version.status != version.Status.ACTIVE:
     raise SystemExit(f"version {version.pk} is {version.status}: {version.error}")
@@ -61,10 +61,10 @@ stored = ProfileCandidates.objects.filter(model_version=version).count()
 log(f"model_train: {end_to_end_s:.2f} s, {stored} profiles' candidates stored")
 
 # --- candidates for every profile, on their own -------------------------------------
-shards = services.candidate_shards()
+shards = candidates.candidate_shards()
 start = time.perf_counter()
 scored = sum(
-    services.candidates_score_profiles(version=version, profile_ids=shard)
+    candidates.candidates_score_profiles(version=version, profile_ids=shard)
     for shard in shards
 )
 candidates_s = time.perf_counter() - start
@@ -73,7 +73,7 @@ log(f"candidates: {scored} profiles in {len(shards)} shards, {candidates_s:.2f} 
 # --- numpy scoring against Surprise's predict loop ------------------------------------
 conf = settings.RECOMMENDER
 model, algo = fit_rating_model(
-    services.training_dataset(),
+    dataset.training_dataset(),
     algorithm=conf["ALGORITHM"],
     params=conf["PARAMS"],
     fold_in_reg=conf["FOLD_IN_REG"],

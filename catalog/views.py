@@ -34,7 +34,7 @@ from catalog import posters, selectors
 from catalog.forms import BrowseForm, OnboardingPickForm
 from catalog.models import Genre, Title
 from consent.policy import private_session_on
-from recommendations.views import row_origin_remember
+from recommendations.services.engagement import row_origin_remember
 
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
 SUGGESTIONS_TARGET = "search-suggestions"
@@ -66,7 +66,12 @@ def title_detail(request: HttpRequest, pk: int) -> HttpResponse:
     facts = selectors.title_facts(title)
     if "row" in request.GET:
         # Opened from a home row: a play or rating of it then counts for that row.
-        row_origin_remember(request, title.pk, request.GET["row"])
+        row_origin_remember(
+            session=request.session,
+            profile=request.profile,
+            title_id=title.pk,
+            row_kind=request.GET["row"],
+        )
     context = {"title": title, "facts": facts, "viewer_tags": facts.viewer_tags}
     return render(request, "catalog/title_detail.html", context)
 

@@ -23,7 +23,7 @@ from accounts.access import access_profile
 from catalog.models import Genre
 from consent.models import PrivacySettings
 from consent.policy import settings_for
-from privacy import services
+from privacy import registry, services
 from privacy.export_views import export_file_response
 from privacy.models import DataExport
 from privacy.selectors import inventory
@@ -260,13 +260,13 @@ class EraseIn(serializers.Serializer):
         required=False, help_text="The profile (item, category and profile scopes)."
     )
     kind = serializers.ChoiceField(
-        choices=sorted(services.ITEM_KINDS),
+        choices=list(registry.ITEMS),
         required=False,
-        help_text="What the item is (item scope).",
+        help_text="What the item is (item scope), as the ledger names it.",
     )
     item = serializers.IntegerField(required=False, help_text="Its id (item scope).")
     category = serializers.ChoiceField(
-        choices=list(services.CATEGORIES),
+        choices=list(registry.CATEGORIES),
         required=False,
         help_text="The kind of data to erase (category scope).",
     )

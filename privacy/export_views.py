@@ -7,8 +7,8 @@
   zip to its owner only, until it expires.
 - ``/privacy/erase/``: erase one category of a profile, a profile (account
   password), or the whole account (password and the account's e-mail typed
-  out); single items are erased by POST from the ledger
-  (``/privacy/erase/item/``). Erasing the account logs out and shows the
+  out); single items are erased from the ledger and the shelves
+  (:mod:`privacy.views`). Erasing the account logs out and shows the
   anonymous receipt.
 
 Views stay thin: access checks and forms here, every write in
@@ -20,7 +20,6 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -207,32 +206,6 @@ def _back(request: HttpRequest) -> str:
     ):
         return target
     return reverse("privacy:erase")
-
-
-@require_POST
-@account_password_required
-def erase_item(request: HttpRequest) -> HttpResponse:
-    """Erases one rating, play, search, feedback, list entry or tag of a profile."""
-    try:
-        profile = (
-            _posted_profile(request) if request.POST.get("profile") else request.profile
-        )
-        item_id = request.POST.get("item", "")
-        if profile is None or not item_id.isdigit():
-            raise _BadRequest("Say which profile's item to erase.")
-        services.erase_item(
-            profile=profile, kind=request.POST.get("kind", ""), item_id=int(item_id)
-        )
-    except _BadRequest as bad:
-        return _bad_request(request, str(bad))
-    except ValueError as bad:
-        return _bad_request(request, str(bad))
-    except ObjectDoesNotExist:
-        raise Http404("No such item.") from None
-    if request.htmx:
-        return render(request, "privacy/erase.html#item_erased")
-    messages.success(request, "Erased. Your rows are being refreshed without it.")
-    return redirect(_back(request))
 
 
 @require_POST

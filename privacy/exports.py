@@ -1,10 +1,10 @@
 """The "Download my data" zip: everything held about one account.
 
 One JSON file per kind of data (a list of rows), a CSV beside each tabular
-one, and ``README.txt`` describing every file and field. The parts are
-listed once, in :data:`PARTS`; any other table that points at an account or
-a profile (a model added later) is found in the app registry and exported
-field by field under ``other/``, so nothing held is ever left out.
+one, and ``README.txt`` describing every file and field. Each personal table
+is exported as its entry in :mod:`privacy.registry` says (a table registered
+without a word on it: every column, under ``other/``), so nothing held is
+left out.
 
 Derived data is exported too: each profile's taste profile (genres and
 weights, inferred from its signals), its stored candidates (titles, scores,
@@ -17,43 +17,32 @@ temporary name and renames it into place. The service that calls it
 
 import csv
 import dataclasses
-import functools
 import io
 import json
 import logging
 import os
 import tempfile
 import zipfile
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile, User
-from activity.models import (
-    Feedback,
-    ListItem,
-    Rating,
-    SearchEvent,
-    TagApplication,
-    ViewingEvent,
-)
 from catalog.models import Genre, Title
-from consent.models import PrivacySettings
-from privacy.models import ConsentEvent, DataExport
-from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+from privacy import export_rows, registry
+from privacy.selectors import TASTE_RULE, taste_profile
+from recommendations.home.page import home_page
+from recommendations.models import ProfileCandidates
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
+Row = registry.Row
 
 
 def export_dir() -> Path:
@@ -62,216 +51,13 @@ def export_dir() -> Path:
     return Path(configured) if configured else Path(settings.VAR_DIR) / "exports"
 
 
-# --- which tables hold personal data -------------------------------------------
-
-
-def personal_models() -> list[type[models.Model]]:
-    """Every model with a foreign key, one-to-one or many-to-many table pointing
-    at an account or a profile, read from the app registry (so a model added
-    later is covered without a change here)."""
-    found = []
-    for model in apps.get_models(include_auto_created=True):
-        if model in (User, Profile) or _owner_fields(model):
-            found.append(model)
-    return found
-
-
-def _owner_fields(model: type[models.Model]) -> list[models.Field]:
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if field.is_relation and field.related_model in (User, Profile)
-    ]
-
-
-def owned_rows(model: type[models.Model], user: User) -> models.QuerySet:
-    """The rows of ``model`` that belong to ``user`` or one of its profiles."""
-    if model is User:
-        return User.objects.filter(pk=user.pk)
-    if model is Profile:
-        return Profile.objects.filter(user=user)
-    match = Q(pk__in=[])
-    for field in _owner_fields(model):
-        if field.related_model is User:
-            match |= Q(**{field.attname: user.pk})
-        else:
-            match |= Q(**{f"{field.name}__user": user.pk})
-    return model._default_manager.filter(match)
-
-
 # --- the parts of an export -------------------------------------------------------
 
-
-@dataclasses.dataclass(frozen=True)
-class Part:
-    """One file of the export (``<name>.json``, and ``<name>.csv`` if tabular)."""
-
-    name: str
-    description: str
-    fields: dict[str, str]
-    rows: Callable[[User], list[Row]]
-    model: type[models.Model] | None = None  # the table it holds, for row counts
-    tabular: bool = True
-    csv_rows: Callable[[list[Row]], list[Row]] | None = None  # flattening
-
-
-def _profile_names(user: User) -> dict[int, str]:
-    return dict(Profile.objects.filter(user=user).values_list("id", "name"))
-
-
-def _with_profile(rows: Iterable[Row], names: dict[int, str]) -> list[Row]:
-    out = []
-    for row in rows:
-        row = dict(row)
-        row["profile"] = names.get(row["profile_id"], "")
-        out.append(row)
-    return out
-
-
-def _activity(
-    model: type[models.Model], fields: list[str], order: str
-) -> Callable[[User], list[Row]]:
-    def rows(user: User) -> list[Row]:
-        queryset = (
-            model._default_manager.filter(profile__user=user)
-            .order_by("profile_id", order, "id")
-            .values("id", "profile_id", *fields)
-        )
-        return _with_profile(queryset, _profile_names(user))
-
-    return rows
-
-
-def _account(user: User) -> list[Row]:
-    return [
-        {
-            "id": user.pk,
-            "email": user.email,
-            "date_joined": user.date_joined,
-            "last_login": user.last_login,
-            "source": user.source,
-            "is_active": user.is_active,
-            "is_staff": user.is_staff,
-        }
-    ]
-
-
-def _profiles(user: User) -> list[Row]:
-    return list(
-        Profile.objects.filter(user=user)
-        .order_by("id")
-        .values(
-            "id",
-            "name",
-            "is_kids",
-            "avatar_color",
-            "allow_training",
-            "created_at",
-            "activity_changed_at",
-        )
-    )
-
-
-def _privacy_settings(user: User) -> list[Row]:
-    hidden: dict[int, list[str]] = defaultdict(list)
-    through = PrivacySettings.hidden_genres.through
-    for profile_id, genre in (
-        through.objects.filter(privacysettings__profile__user=user)
-        .order_by("genre__name")
-        .values_list("privacysettings_id", "genre__name")
-    ):
-        hidden[profile_id].append(genre)
-    fields = [*PrivacySettings.CHOICE_FIELDS, "updated_at"]
-    rows = PrivacySettings.objects.filter(profile__user=user).order_by("profile_id")
-    out = []
-    for row in _with_profile(rows.values("profile_id", *fields), _profile_names(user)):
-        row["hidden_genres"] = hidden.get(row["profile_id"], [])
-        out.append(row)
-    return out
-
-
-def _consent_log(user: User) -> list[Row]:
-    return list(
-        ConsentEvent.objects.filter(user=user)
-        .order_by("created_at", "id")
-        .values(
-            "id",
-            "created_at",
-            "kind",
-            "what",
-            "old_value",
-            "new_value",
-            "profile_id_at_time",
-            "profile_name",
-        )
-    )
-
-
-def _exports(user: User) -> list[Row]:
-    return list(
-        DataExport.objects.filter(user=user)
-        .order_by("created_at", "id")
-        .values(
-            "id",
-            "status",
-            "created_at",
-            "finished_at",
-            "expires_at",
-            "size",
-            "row_counts",
-        )
-    )
-
-
-def _candidates(user: User) -> list[Row]:
-    stored = list(
-        ProfileCandidates.objects.filter(profile__user=user).order_by("profile_id")
-    )
-    names = _titles({t for c in stored for t in c.title_ids})
-    profiles = _profile_names(user)
-    return [
-        {
-            "profile_id": c.profile_id,
-            "profile": profiles.get(c.profile_id, ""),
-            "model_version": c.model_version_id,
-            "updated_at": c.updated_at,
-            "titles": [
-                {
-                    "rank": rank,
-                    "title_id": title_id,
-                    "title": names.get(title_id, ""),
-                    "score": score,
-                    "predicted_rating": predicted,
-                }
-                for rank, (title_id, score, predicted) in enumerate(
-                    zip(c.title_ids, c.scores, c.predicted, strict=False), start=1
-                )
-            ],
-        }
-        for c in stored
-    ]
-
-
-def _candidates_flat(rows: list[Row]) -> list[Row]:
-    return [
-        {
-            "profile_id": row["profile_id"],
-            "profile": row["profile"],
-            "model_version": row["model_version"],
-            **title,
-        }
-        for row in rows
-        for title in row["titles"]
-    ]
-
-
-def _titles(ids: set[int]) -> dict[int, str]:
-    return dict(Title.objects.filter(pk__in=ids).values_list("id", "title"))
+#: One file of the export; every personal table's is its registry entry's.
+Part = registry.Export
 
 
 def _taste_profiles(user: User) -> list[Row]:
-    from privacy.selectors import taste_profile
-
     out = []
     for profile in Profile.objects.filter(user=user).order_by("id"):
         taste = taste_profile(profile)
@@ -305,29 +91,24 @@ def rows_shown(profile: Profile) -> Row:
     """The rows the profile's home page shows now, each with its reason.
 
     Built by the home page's own row builder
-    (``recommendations.rows.home_page``); without it, the stored candidates
-    as one row.
+    (``recommendations.home.page.home_page``); should it fail, the stored
+    candidates as one row, so the export is never lost to a rows bug.
     """
     try:
-        from recommendations.rows import home_page
-    except ImportError:
-        home_page = None
-    if home_page is not None:
-        try:
-            page = _plain(home_page(profile=profile))
-        except Exception:
-            logger.exception("Home rows of profile %s could not be built", profile.pk)
-        else:
-            return {
-                "personalized": page.get("personalized"),
-                "note": page.get("note", ""),
-                "rows": page.get("rows", []),
-            }
+        page = _plain(home_page(profile=profile))
+    except Exception:
+        logger.exception("Home rows of profile %s could not be built", profile.pk)
+    else:
+        return {
+            "personalized": page.get("personalized"),
+            "note": page.get("note", ""),
+            "rows": page.get("rows", []),
+        }
     stored = ProfileCandidates.objects.filter(profile=profile).first()
     if stored is None:
         return {"personalized": False, "note": "No candidates yet.", "rows": []}
     ids = stored.title_ids[:40]
-    names = _titles(set(ids))
+    names = export_rows.title_names(set(ids))
     return {
         "personalized": True,
         "note": "",
@@ -374,263 +155,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-PARTS: tuple[Part, ...] = (
-    Part(
-        "account",
-        "Your account.",
-        {
-            "id": "The account's number.",
-            "email": "The e-mail address you log in with.",
-            "date_joined": "When the account was made.",
-            "last_login": "Your last log-in.",
-            "source": "signup (you signed up), movielens (imported), demo (demo data).",
-            "is_active": "Whether the account may log in.",
-            "is_staff": "Whether the account may use the admin site.",
-        },
-        _account,
-        User,
-    ),
-    Part(
-        "profiles",
-        "Your profiles (who is watching).",
-        {
-            "id": "The profile's number; other files name it as profile_id.",
-            "name": "The profile's name.",
-            "is_kids": "A kids profile sees titles for children only.",
-            "avatar_color": "The avatar's colour.",
-            "allow_training": "Whether its activity may improve recommendations for others.",
-            "created_at": "When the profile was made.",
-            "activity_changed_at": "Last change to anything its rows are built from.",
-        },
-        _profiles,
-        Profile,
-    ),
-    Part(
-        "privacy_settings",
-        "Each profile's privacy choices (a profile missing here has the defaults: "
-        "personalization on, nothing paused, contextual signals off, keep activity, "
-        "exploration 20, calibration on, no hidden genres).",
-        {
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "personalization": "Rows chosen from your activity (off: everyone's rows).",
-            "pause_viewing_history": "While true, plays are not stored.",
-            "pause_search_history": "While true, searches are not stored.",
-            "contextual_signals": "Device and time of day are stored and used.",
-            "retention_months": "Activity older than this many months is deleted (0: kept).",
-            "exploration": "0 = familiar, 100 = adventurous.",
-            "calibration": "The genre mix of Top picks follows your history's mix.",
-            "updated_at": "Last change.",
-            "hidden_genres": "Genres never recommended (CSV: separated by ';').",
-        },
-        _privacy_settings,
-        PrivacySettings,
-    ),
-    Part(
-        "ratings",
-        "Stars you gave, 0.5 to 5.",
-        {
-            "id": "The rating's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "value": "Stars, 0.5 to 5 in halves.",
-            "created_at": "When you first rated it.",
-            "updated_at": "When you last changed it.",
-        },
-        _activity(
-            Rating,
-            ["title_id", "title__title", "value", "created_at", "updated_at"],
-            "updated_at",
-        ),
-        Rating,
-    ),
-    Part(
-        "viewings",
-        "Every play you started.",
-        {
-            "id": "The viewing's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "started_at": "When the play started.",
-            "updated_at": "The last moment it played.",
-            "seconds_watched": "Seconds watched.",
-            "progress": "How far in, 0 to 1.",
-            "device_class": "tv, desktop, mobile or tablet; empty when contextual signals were off.",
-            "completed": "Watched to the end.",
-            "dismissed": "Removed from Continue Watching.",
-        },
-        _activity(
-            ViewingEvent,
-            [
-                "title_id",
-                "title__title",
-                "started_at",
-                "updated_at",
-                "seconds_watched",
-                "progress",
-                "device_class",
-                "completed",
-                "dismissed",
-            ],
-            "started_at",
-        ),
-        ViewingEvent,
-    ),
-    Part(
-        "searches",
-        "What you searched for.",
-        {
-            "id": "The search's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "query": "The words searched.",
-            "created_at": "When.",
-        },
-        _activity(SearchEvent, ["query", "created_at"], "created_at"),
-        SearchEvent,
-    ),
-    Part(
-        "feedback",
-        "Thumbs, onboarding picks and “not interested”.",
-        {
-            "id": "The feedback's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "kind": "thumbs_up, thumbs_down, not_interested or pick (onboarding).",
-            "created_at": "When.",
-        },
-        _activity(
-            Feedback, ["title_id", "title__title", "kind", "created_at"], "created_at"
-        ),
-        Feedback,
-    ),
-    Part(
-        "my_list",
-        "Titles on My List.",
-        {
-            "id": "The entry's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "added_at": "When it was added.",
-        },
-        _activity(ListItem, ["title_id", "title__title", "added_at"], "added_at"),
-        ListItem,
-    ),
-    Part(
-        "tag_applications",
-        "Tags you put on titles.",
-        {
-            "id": "The tag's use number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "tag__name": "The tag.",
-            "created_at": "When.",
-        },
-        _activity(
-            TagApplication,
-            ["title_id", "title__title", "tag__name", "created_at"],
-            "created_at",
-        ),
-        TagApplication,
-    ),
-    Part(
-        "row_engagement",
-        "How often you acted on a title reached from each kind of home row "
-        "(rows you use more rise on your home page).",
-        {
-            "id": "The entry's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "row_kind": "The kind of row.",
-            "count": "How many times.",
-            "updated_at": "The last time.",
-        },
-        _activity(RowEngagement, ["row_kind", "count", "updated_at"], "updated_at"),
-        RowEngagement,
-    ),
-    Part(
-        "seed_exclusions",
-        "Titles you asked not to base “Because you watched” rows on.",
-        {
-            "id": "The entry's number.",
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "title_id": "The title's number.",
-            "title__title": "The title.",
-            "created_at": "When.",
-        },
-        _activity(
-            SeedExclusion, ["title_id", "title__title", "created_at"], "created_at"
-        ),
-        SeedExclusion,
-    ),
-    Part(
-        "consent_log",
-        "Every privacy setting change, export and erasure on this account.",
-        {
-            "id": "The entry's number.",
-            "created_at": "When.",
-            "kind": "setting, export or erasure.",
-            "what": "What changed or was erased.",
-            "old_value": "Before.",
-            "new_value": "After.",
-            "profile_id_at_time": "The profile it concerned (empty: the account).",
-            "profile_name": "That profile's name at the time.",
-        },
-        _consent_log,
-        ConsentEvent,
-    ),
-    Part(
-        "exports",
-        "Your data exports, this one included.",
-        {
-            "id": "The export's number.",
-            "status": "pending, running, ready, failed or expired.",
-            "created_at": "When you asked for it.",
-            "finished_at": "When it was built.",
-            "expires_at": "When its file is deleted.",
-            "size": "The zip's size in bytes.",
-            "row_counts": "Rows per table in it (JSON; empty while it is built).",
-        },
-        _exports,
-        DataExport,
-    ),
-    Part(
-        "candidates",
-        "Derived: each profile's stored candidates, the titles its rows are picked "
-        "from, best first (CSV: one line per title).",
-        {
-            "profile_id": "The profile.",
-            "profile": "The profile's name.",
-            "model_version": "The model version that scored them.",
-            "updated_at": "When they were scored (JSON only).",
-            "titles": "The candidates (JSON only): rank, title_id, title, score, "
-            "predicted_rating.",
-            "rank": "Position, 1 = best (CSV).",
-            "title_id": "The title's number (CSV).",
-            "title": "The title (CSV).",
-            "score": "The ranking score, standardised per profile (CSV).",
-            "predicted_rating": "The predicted stars, 0.5 to 5 (CSV).",
-        },
-        _candidates,
-        ProfileCandidates,
-        csv_rows=_candidates_flat,
-    ),
+#: Files that are not a table: what we worked out from the data.
+DERIVED: tuple[Part, ...] = (
     Part(
         "taste_profile",
-        "Derived: each profile's top genres, inferred from the titles it likes "
-        "(rated 3.5 stars or more, finished, thumbs up, picked when the profile "
-        "was new); each liked title shares its weight equally among its genres.",
+        "Derived: each profile's top genres, the genre mix its home rows use, "
+        f"inferred from the titles it likes ({TASTE_RULE}); a title in several "
+        "genres shares its weight equally among them.",
         {
             "profile_id": "The profile.",
             "profile": "The profile's name.",
@@ -662,38 +193,9 @@ PARTS: tuple[Part, ...] = (
 )
 
 
-def _other_parts() -> list[Part]:
-    """Any other table pointing at the account or a profile, exported as it is."""
-    known = {part.model for part in PARTS if part.model is not None}
-    parts = []
-    for model in personal_models():
-        if model in known:
-            continue
-        fields = {
-            f.attname: str(getattr(f, "verbose_name", f.name))
-            for f in model._meta.concrete_fields
-        }
-
-        parts.append(
-            Part(
-                f"other/{model._meta.app_label}_{model._meta.model_name}",
-                f"The table {model._meta.label} ({model._meta.verbose_name}).",
-                fields,
-                functools.partial(_table_rows, model, tuple(fields)),
-                model,
-            )
-        )
-    return parts
-
-
-def _table_rows(
-    model: type[models.Model], fields: tuple[str, ...], user: User
-) -> list[Row]:
-    return list(owned_rows(model, user).order_by("pk").values(*fields))
-
-
 def export_parts() -> list[Part]:
-    return [*PARTS, *_other_parts()]
+    """Every registered table's file, then the derived ones."""
+    return [*(entry.export for entry in registry.ENTRIES), *DERIVED]
 
 
 # --- writing ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django import forms
 
 from catalog.models import Genre
 from consent.models import PrivacySettings
-from privacy.selectors import LEDGER_KINDS
+from privacy.registry import LEDGER_KINDS
 
 #: The on/off controls: name → (label, what "on" means). ``private_session``
 #: lives in the browser's session; ``allow_training`` on the profile.
@@ -120,4 +120,18 @@ class LedgerFilterForm(forms.Form):
             "invalid": "A profile is given by its number.",
             "min_value": "A profile is given by its number.",
         },
+    )
+
+
+class HomeControlsForm(forms.Form):
+    """The home page's exploration slider and calibration switch."""
+
+    exploration = forms.IntegerField(
+        min_value=0,
+        max_value=PrivacySettings.EXPLORATION_MAX,
+        label="Exploration",
+        widget=forms.NumberInput(attrs={"type": "range", "step": 10}),
+    )
+    calibration = forms.BooleanField(
+        required=False, label="Keep the genre mix of my history in Top picks"
     )

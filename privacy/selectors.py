@@ -3,13 +3,10 @@ and the privacy centre's reads: what is held (inventory), what is inferred
 (taste profile), which model serves a profile, and the feedback ledger."""
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
-from django.db import models
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -19,29 +16,18 @@ from django.db.models import (
     FloatField,
     Max,
     Min,
-    Q,
     QuerySet,
     Value,
 )
 
 from accounts.models import Profile, User
-from activity.models import (
-    Feedback,
-    ListItem,
-    Rating,
-    SearchEvent,
-    TagApplication,
-    ViewingEvent,
-)
-from catalog.models import Genre, Title
+from activity.models import Feedback
+from catalog.models import Title
 from consent.models import PrivacySettings
-from privacy.models import ConsentEvent, DataExport
-from recommendations.models import (
-    ModelVersion,
-    ProfileCandidates,
-    RowEngagement,
-    SeedExclusion,
-)
+from privacy import registry
+from recommendations.engine import taste
+from recommendations.home.signals import Taste, taste_of
+from recommendations.models import ModelVersion, ProfileCandidates
 
 # --- what we know about you: the inventory ----------------------------------------
 
@@ -58,133 +44,22 @@ class Holding:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class _Kind:
-    key: str
-    label: str
-    model: type[models.Model]
-    first: str | None
-    last: str | None
-    note: str
-    #: Feedback is counted per kind: which one this is.
-    feedback_kind: str | None = None
-
-
-_FEEDBACK_NOTES = {
-    Feedback.Kind.THUMBS_UP: "A like: Top picks count it as a 4.5-star rating.",
-    Feedback.Kind.THUMBS_DOWN: "A dislike: Top picks count it as a 1.5-star "
-    "rating and push similar titles down.",
-    Feedback.Kind.NOT_INTERESTED: "Hidden titles: never shown in your rows; "
-    "similar titles are pushed down.",
-    Feedback.Kind.PICK: "Titles picked when the profile was new: counted as "
-    "4-star ratings.",
-}
-_FEEDBACK_LABELS = {
-    Feedback.Kind.THUMBS_UP: "Thumbs up",
-    Feedback.Kind.THUMBS_DOWN: "Thumbs down",
-    Feedback.Kind.NOT_INTERESTED: "Not interested (hidden titles)",
-    Feedback.Kind.PICK: "Onboarding picks",
-}
-
-#: Every kind of data held per profile, in the order the centre lists them.
-PROFILE_DATA: tuple[_Kind, ...] = (
-    _Kind(
-        "ratings",
-        "Ratings",
-        Rating,
-        "created_at",
-        "updated_at",
-        "Your stars: the strongest signal for Top picks.",
-    ),
-    _Kind(
-        "viewings",
-        "Plays (viewing history)",
-        ViewingEvent,
-        "started_at",
-        "updated_at",
-        "What you played and how far: Continue watching, and for titles you "
-        "did not rate, a finished play counts as 4 stars, half way as 3, "
-        "less as 2.",
-    ),
-    _Kind(
-        "searches",
-        "Searches",
-        SearchEvent,
-        "created_at",
-        "created_at",
-        "Your search history. Not used for recommendations.",
-    ),
-    *(
-        _Kind(
-            f"feedback_{kind}",
-            _FEEDBACK_LABELS[kind],
-            Feedback,
-            "created_at",
-            "created_at",
-            _FEEDBACK_NOTES[kind],
-            kind.value,
-        )
-        for kind in Feedback.Kind
-    ),
-    _Kind(
-        "list",
-        "My List",
-        ListItem,
-        "added_at",
-        "added_at",
-        "Titles you saved. Shown to you; not used to pick other titles.",
-    ),
-    _Kind(
-        "tags",
-        "Tags you applied",
-        TagApplication,
-        "created_at",
-        "created_at",
-        "Words you put on titles (imported). Not used for recommendations.",
-    ),
-    _Kind(
-        "seed_exclusions",
-        "Rows you turned down",
-        SeedExclusion,
-        "created_at",
-        "created_at",
-        "Titles you asked us not to base “Because you watched” rows on.",
-    ),
-    _Kind(
-        "row_engagement",
-        "Row engagement",
-        RowEngagement,
-        None,
-        "updated_at",
-        "How often you act on each kind of row; busier rows rise on your home page.",
-    ),
+#: The registry's entries counted per profile, in the order the centre lists them.
+PROFILE_DATA: tuple[registry.PersonalData, ...] = tuple(
+    e
+    for e in registry.ENTRIES
+    if e.by_profile and isinstance(e.inventory, registry.Counted)
+)
+#: Counted for the whole account (profiles, consent log, exports).
+ACCOUNT_DATA: tuple[registry.PersonalData, ...] = tuple(
+    e
+    for e in registry.ENTRIES
+    if not e.by_profile and isinstance(e.inventory, registry.Counted)
 )
 #: Profile data the inventory shows in a section of its own.
-_SHOWN_APART = (PrivacySettings, ProfileCandidates)
-
-
-def _other_profile_models() -> list[type[models.Model]]:
-    """Models with a foreign key to Profile that :data:`PROFILE_DATA` does not
-    name, so that a new kind of personal data shows up without being listed."""
-    named = {kind.model for kind in PROFILE_DATA} | set(_SHOWN_APART)
-    found = []
-    for model in apps.get_models():
-        if model in named or model._meta.proxy:
-            continue
-        if any(
-            f.is_relation and f.related_model is Profile
-            for f in model._meta.concrete_fields
-        ):
-            found.append(model)
-    return sorted(found, key=lambda m: m._meta.label)
-
-
-def _profile_field(model: type[models.Model]) -> str:
-    return next(
-        f.name
-        for f in model._meta.concrete_fields
-        if f.is_relation and f.related_model is Profile
-    )
+_SHOWN_APART = tuple(
+    e.model for e in registry.ENTRIES if isinstance(e.inventory, registry.Apart)
+)
 
 
 @dataclass
@@ -214,21 +89,19 @@ class AccountInventory:
 
 
 def _grouped(
-    model: type[models.Model],
-    profile_ids: list[int],
-    first: str | None,
-    last: str | None,
-    extra: tuple[str, ...] = (),
+    entry: registry.PersonalData, by: str, owners: list[int]
 ) -> dict[tuple, tuple[int, datetime | None, datetime | None]]:
-    """One aggregate query: count and date range per profile (and ``extra``)."""
-    by = _profile_field(model) + "_id"
+    """One aggregate query: count and date range per owner (``by``), and per
+    value of the entry's ``split_by`` column if it has one."""
+    counted = entry.inventory
+    extra = (entry.split_by,) if entry.split_by else ()
     aggregates = {"n": Count("pk")}
-    if first:
-        aggregates["first"] = Min(first)
-    if last:
-        aggregates["last"] = Max(last)
+    if counted.first:
+        aggregates["first"] = Min(counted.first)
+    if counted.last:
+        aggregates["last"] = Max(counted.last)
     rows = (
-        model.objects.filter(**{f"{by}__in": profile_ids})
+        entry.model._default_manager.filter(**{f"{by}__in": owners})
         .values(by, *extra)
         .annotate(**aggregates)
         .order_by()
@@ -243,24 +116,28 @@ def _grouped(
     }
 
 
+def _holdings(
+    entry: registry.PersonalData, counted: dict[tuple, tuple], owner: int
+) -> list[Holding]:
+    holdings = []
+    for line in entry.inventory.lines:
+        key = (owner,) if line.value is None else (owner, line.value)
+        n, first, last = counted.get(key, (0, None, None))
+        holdings.append(Holding(line.key, line.label, n, first, last, line.note))
+    return holdings
+
+
 def inventory(user: User) -> AccountInventory:
     """Everything held for the account and each of its profiles, counted.
 
     A fixed number of aggregate queries, whatever the number of profiles or
-    rows: one per kind of data (feedback grouped by kind), plus profiles,
-    settings, candidates, consent log and exports.
+    rows: one per kind of data the registry counts (feedback grouped by
+    kind), plus profiles, settings and candidates.
     """
     profiles = list(Profile.objects.filter(user=user).order_by("created_at", "id"))
     ids = [p.pk for p in profiles]
-    counted: dict[type[models.Model], dict] = {}
-    for kind in PROFILE_DATA:
-        if kind.model not in counted:
-            extra = ("kind",) if kind.model is Feedback else ()
-            counted[kind.model] = _grouped(
-                kind.model, ids, kind.first, kind.last, extra
-            )
-    others = {
-        model: _grouped(model, ids, None, None) for model in _other_profile_models()
+    counted = {
+        entry: _grouped(entry, f"{entry.owner}_id", ids) for entry in PROFILE_DATA
     }
     settings_rows = {
         s.pk: s
@@ -276,22 +153,11 @@ def inventory(user: User) -> AccountInventory:
     }
     result = []
     for profile in profiles:
-        holdings = []
-        for kind in PROFILE_DATA:
-            key = (profile.pk,)
-            if kind.feedback_kind:
-                key += (kind.feedback_kind,)
-            n, first, last = counted[kind.model].get(key, (0, None, None))
-            holdings.append(Holding(kind.key, kind.label, n, first, last, kind.note))
-        for model, rows in others.items():
-            n, _, _ = rows.get((profile.pk,), (0, None, None))
-            holdings.append(
-                Holding(
-                    model._meta.label_lower,
-                    str(model._meta.verbose_name_plural).capitalize(),
-                    n,
-                )
-            )
+        holdings = [
+            holding
+            for entry in PROFILE_DATA
+            for holding in _holdings(entry, counted[entry], profile.pk)
+        ]
         settings = settings_rows.get(profile.pk) or PrivacySettings(profile=profile)
         profile.privacy = settings
         result.append(
@@ -303,46 +169,28 @@ def inventory(user: User) -> AccountInventory:
                 candidates=candidates.get(profile.pk),
             )
         )
-    consent = ConsentEvent.objects.filter(user=user).aggregate(
-        n=Count("pk"), first=Min("created_at"), last=Max("created_at")
-    )
-    exports = DataExport.objects.filter(user=user).aggregate(
-        n=Count("pk"), first=Min("created_at"), last=Max("created_at")
-    )
     account = [
-        Holding(
-            "profiles",
-            "Profiles",
-            len(profiles),
-            min((p.created_at for p in profiles), default=None),
-            max((p.created_at for p in profiles), default=None),
-            "Names, avatar colours and whether each is a kids profile.",
-        ),
-        Holding(
-            "consent_log",
-            "Consent log",
-            consent["n"],
-            consent["first"],
-            consent["last"],
-            "Every settings change, export and erasure: what, old → new, when.",
-        ),
-        Holding(
-            "exports",
-            "Data exports",
-            exports["n"],
-            exports["first"],
-            exports["last"],
-            "Your “Download my data” requests; each zip is deleted after 7 days.",
-        ),
+        holding
+        for entry in ACCOUNT_DATA
+        for holding in _holdings(
+            entry, _grouped(entry, f"{entry.owner}_id", [user.pk]), user.pk
+        )
     ]
     return AccountInventory(profiles=result, account=account)
 
 
 # --- what we infer: the taste profile -------------------------------------------
 
-#: Ratings at or above this count as liking a title.
-LIKED_RATING = 3.5
 TASTE_TOP_GENRES = 8
+#: Which titles make the taste and how much, in the viewer's words (the rule
+#: is ``recommendations.engine.taste``'s).
+TASTE_RULE = (
+    f"rated {taste.LIKED_MIN_RATING:g} stars or more, watched at least half way, "
+    "given a thumbs up or picked, and never marked not interested or thumbs "
+    "down; a rating counts its stars out of 5, a thumbs up "
+    f"{taste.THUMBS_UP_WEIGHT:g}, a pick {taste.PICK_WEIGHT:g}, watching "
+    f"{taste.WATCHED_WEIGHT:g}"
+)
 
 
 @dataclass(frozen=True)
@@ -363,6 +211,10 @@ class TasteProfile:
     MIN_TITLES = 3
 
     @property
+    def how_counted(self) -> str:
+        return TASTE_RULE
+
+    @property
     def adventurousness_words(self) -> str:
         a = self.adventurousness
         if a is None:
@@ -379,76 +231,31 @@ class TasteProfile:
         return "Very adventurous: you like a bit of everything."
 
 
-def liked_title_filter(profile: Profile, title_id: str = "pk") -> Q:
-    """Titles the profile likes: rated 3.5 or more, finished, thumbs up or
-    picked at onboarding (``title_id`` names the title's id in the query)."""
-    return (
-        Q(
-            **{
-                f"{title_id}__in": Rating.objects.filter(
-                    profile=profile, value__gte=LIKED_RATING
-                ).values("title_id")
-            }
-        )
-        | Q(
-            **{
-                f"{title_id}__in": ViewingEvent.objects.filter(
-                    profile=profile, completed=True
-                ).values("title_id")
-            }
-        )
-        | Q(
-            **{
-                f"{title_id}__in": Feedback.objects.filter(
-                    profile=profile,
-                    kind__in=[Feedback.Kind.THUMBS_UP, Feedback.Kind.PICK],
-                ).values("title_id")
-            }
-        )
-    )
-
-
 def taste_profile(profile: Profile) -> TasteProfile:
     """The genres of what the profile likes, weighted, and how varied they are.
 
-    Each liked title counts once and shares its weight equally among its
-    genres. Two queries.
+    The very genre mix its home rows use (``taste_of``: the rule is
+    ``recommendations.engine.taste``), so what the centre shows and exports
+    is what chooses the rows. Three queries and the cached catalog snapshot.
     """
-    pairs = list(
-        Title.genres.through.objects.filter(liked_title_filter(profile, "title_id"))
-        .values_list("title_id", "genre__name", "genre__slug")
-        .order_by()
-    )
-    return _taste_from_pairs(pairs, catalog_genres=Genre.objects.count())
+    return _taste_from_shares(taste_of(profile))
 
 
-def _taste_from_pairs(
-    pairs: Iterable[tuple[int, str, str]], *, catalog_genres: int
-) -> TasteProfile:
-    by_title: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for title_id, name, slug in pairs:
-        by_title[title_id].append((name, slug))
-    weights: dict[tuple[str, str], float] = defaultdict(float)
-    for genres in by_title.values():
-        for genre in genres:
-            weights[genre] += 1 / len(genres)
-    total = sum(weights.values())
-    if not total:
+def _taste_from_shares(mix: Taste) -> TasteProfile:
+    if not mix.genres:
         return TasteProfile(genres=[], liked_titles=0, adventurousness=None)
-    shares = sorted(
-        ((w / total, name, slug) for (name, slug), w in weights.items()),
-        key=lambda s: (-s[0], s[1]),
-    )
     adventurousness = None
-    if len(by_title) >= TasteProfile.MIN_TITLES:
-        entropy = -sum(p * math.log(p) for p, _, _ in shares if p > 0)
-        adventurousness = entropy / math.log(max(catalog_genres, len(shares), 2))
+    if mix.liked_titles >= TasteProfile.MIN_TITLES:
+        entropy = -sum(g.share * math.log(g.share) for g in mix.genres)
+        adventurousness = entropy / math.log(
+            max(mix.catalog_genres, len(mix.genres), 2)
+        )
     return TasteProfile(
         genres=[
-            GenreWeight(name=name, slug=slug, weight=share)
-            for share, name, slug in shares[:TASTE_TOP_GENRES]
+            GenreWeight(name=g.name, slug=g.slug, weight=g.share)
+            for g in mix.genres[:TASTE_TOP_GENRES]
         ],
-        liked_titles=len(by_title),
+        liked_titles=mix.liked_titles,
         adventurousness=adventurousness,
     )
 
@@ -496,65 +303,10 @@ def model_in_use(
 
 # --- the feedback ledger -----------------------------------------------------------
 
-
-class LedgerKind:
-    RATING = "rating"
-    PLAY = "play"
-    SEARCH = "search"
-    THUMBS_UP = Feedback.Kind.THUMBS_UP.value
-    THUMBS_DOWN = Feedback.Kind.THUMBS_DOWN.value
-    NOT_INTERESTED = Feedback.Kind.NOT_INTERESTED.value
-    PICK = Feedback.Kind.PICK.value
-
-
-@dataclass(frozen=True)
-class LedgerKindInfo:
-    label: str
-    plural: str
-    #: What deleting one changes, in the viewer's words, to follow "If
-    #: deleted, " (so it may start in lower case).
-    consequence: str
-
-
-#: The ledger's kinds, in the order its filter lists them.
-LEDGER_KINDS: dict[str, LedgerKindInfo] = {
-    LedgerKind.RATING: LedgerKindInfo(
-        "Rating", "Ratings", "Top picks will no longer use this rating."
-    ),
-    LedgerKind.THUMBS_UP: LedgerKindInfo(
-        "Thumbs up",
-        "Thumbs up",
-        "Top picks will no longer count this as a title you like.",
-    ),
-    LedgerKind.THUMBS_DOWN: LedgerKindInfo(
-        "Thumbs down",
-        "Thumbs down",
-        "Top picks will no longer count this as a title you dislike.",
-    ),
-    LedgerKind.NOT_INTERESTED: LedgerKindInfo(
-        "Not interested",
-        "Not interested (hidden titles)",
-        "the title may show in your rows again.",
-    ),
-    LedgerKind.PICK: LedgerKindInfo(
-        "Onboarding pick",
-        "Onboarding picks",
-        "Top picks will no longer use this pick.",
-    ),
-    LedgerKind.PLAY: LedgerKindInfo(
-        "Play",
-        "Plays",
-        "it is gone from your history and Continue watching, and Top picks stop "
-        "counting it.",
-    ),
-    LedgerKind.SEARCH: LedgerKindInfo(
-        "Search",
-        "Searches",
-        "it is gone from your search history (searches are not used for "
-        "recommendations).",
-    ),
-}
-_FEEDBACK_LEDGER_KINDS = [k.value for k in Feedback.Kind]
+#: The ledger's kinds (the registry's items shown in it), in its filter's order.
+LEDGER_KINDS = registry.LEDGER_KINDS
+#: The registry's entries the ledger lists.
+_LEDGER_DATA = tuple(e for e in registry.ENTRIES if e.ledger is not None)
 
 
 @dataclass(frozen=True)
@@ -582,30 +334,27 @@ _LEDGER_COLUMNS += ("e_text", "e_done")
 
 
 def _ledger_part(
-    model: type[models.Model],
-    profile_ids: list[int],
-    *,
-    kind: F | Value,
-    at: str,
-    title: bool = True,
-    number: str | None = None,
-    text: str | None = None,
-    done: str | None = None,
-    only: Q | None = None,
+    entry: registry.PersonalData, profile_ids: list[int], kinds: list[str]
 ) -> QuerySet:
-    rows = model.objects.filter(profile_id__in=profile_ids)
-    if only is not None:
-        rows = rows.filter(only)
+    """One entry's rows of the given kinds, as :data:`_LEDGER_COLUMNS`."""
+    shown = entry.ledger
+    rows = entry.model._default_manager.filter(**{f"{entry.owner}_id__in": profile_ids})
+    if entry.split_by:
+        rows = rows.filter(**{f"{entry.split_by}__in": kinds})
+        kind = F(entry.split_by)
+    else:
+        (name,) = kinds
+        kind = Value(name, CharField())
     return (
         rows.annotate(
             e_kind=kind,
             e_id=F("pk"),
-            e_profile=F("profile_id"),
-            e_title=F("title_id") if title else Value(None, BigIntegerField()),
-            e_at=F(at),
-            e_number=F(number) if number else Value(None, FloatField()),
-            e_text=F(text) if text else Value("", CharField()),
-            e_done=F(done) if done else Value(False, BooleanField()),
+            e_profile=F(f"{entry.owner}_id"),
+            e_title=F("title_id") if shown.title else Value(None, BigIntegerField()),
+            e_at=F(shown.at),
+            e_number=F(shown.number) if shown.number else Value(None, FloatField()),
+            e_text=F(shown.text) if shown.text else Value("", CharField()),
+            e_done=F(shown.done) if shown.done else Value(False, BooleanField()),
         )
         .values_list(*_LEDGER_COLUMNS)
         .order_by()
@@ -621,51 +370,12 @@ def ledger(profile_ids: list[int], kinds: Iterable[str] | None = None) -> QueryS
     """
     wanted = set(LEDGER_KINDS) if kinds is None else set(kinds) & set(LEDGER_KINDS)
     parts = []
-    if LedgerKind.RATING in wanted:
-        parts.append(
-            _ledger_part(
-                Rating,
-                profile_ids,
-                kind=Value(LedgerKind.RATING, CharField()),
-                at="updated_at",
-                number="value",
-            )
-        )
-    feedback_kinds = [k for k in _FEEDBACK_LEDGER_KINDS if k in wanted]
-    if feedback_kinds:
-        parts.append(
-            _ledger_part(
-                Feedback,
-                profile_ids,
-                kind=F("kind"),
-                at="created_at",
-                only=Q(kind__in=feedback_kinds),
-            )
-        )
-    if LedgerKind.PLAY in wanted:
-        parts.append(
-            _ledger_part(
-                ViewingEvent,
-                profile_ids,
-                kind=Value(LedgerKind.PLAY, CharField()),
-                at="started_at",
-                number="progress",
-                done="completed",
-            )
-        )
-    if LedgerKind.SEARCH in wanted:
-        parts.append(
-            _ledger_part(
-                SearchEvent,
-                profile_ids,
-                kind=Value(LedgerKind.SEARCH, CharField()),
-                at="created_at",
-                title=False,
-                text="query",
-            )
-        )
+    for entry in _LEDGER_DATA:
+        shown = [item.name for item in entry.items if item.name in wanted]
+        if shown:
+            parts.append(_ledger_part(entry, profile_ids, shown))
     if not parts:
-        return Rating.objects.none().values_list("pk")
+        return _LEDGER_DATA[0].model._default_manager.none().values_list("pk")
     first, *rest = parts
     combined = first.union(*rest, all=True) if rest else first
     return combined.order_by("-e_at", "-e_id")
@@ -688,6 +398,22 @@ def ledger_entries(rows: Iterable[tuple], profiles: dict[int, Profile]) -> list:
         )
         for kind, pk, profile_id, title_id, at, number, text, done in rows
     ]
+
+
+def item_owner(user: User, *, kind: str, item_id: int) -> Profile | None:
+    """The account's profile that holds the item (``kind`` of
+    :data:`registry.ITEMS`), or None when none does (or the kind is unknown)."""
+    try:
+        entry, item = registry.item_kind(kind)
+    except ValueError:
+        return None
+    row = (
+        entry.rows_of(user)
+        .filter(pk=item_id, **entry.item_filter(item))
+        .select_related(entry.owner)
+        .first()
+    )
+    return getattr(row, entry.owner) if row is not None else None
 
 
 def hidden_titles(profile: Profile) -> QuerySet[Feedback]:

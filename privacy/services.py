@@ -10,28 +10,26 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AccountErasureInProgress, Profile, User
 from accounts.services import login_lockout_clear, profile_touch
-from activity.models import (
-    Feedback,
-    ListItem,
-    Rating,
-    SearchEvent,
-    TagApplication,
-    ViewingEvent,
-)
+from activity.services import REFRESH_PROFILE_TASK
 from catalog.models import Genre
+from config.celery import enqueue, enqueue_on_commit
 from consent.models import PrivacySettings
 from consent.policy import PRIVATE_SESSION_KEY, private_session_profile_ids
-from privacy import exports
+from privacy import exports, registry
 from privacy.models import ConsentEvent, DataExport, ErasureReceipt
-from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
-from recommendations.rows import pages_forget
+from recommendations import tasks as recommendation_tasks
+from recommendations.home.cache import pages_forget
+from recommendations.models import ProfileCandidates
+from recommendations.services.forget import model_versions_holding
 
 logger = logging.getLogger(__name__)
+
+#: Named, not imported: ``privacy.tasks`` imports this module.
+BUILD_EXPORT_TASK = "privacy.tasks.build_export"
 
 #: Settings a viewer changes with a toggle or a choice; ``allow_training``
 #: lives on the profile itself.
@@ -200,56 +198,14 @@ def private_session_set(*, session: Any, profile: Profile, on: bool) -> bool:
 
 # --- shared by export, erasure and retention ---------------------------------------
 
-
-@dataclass(frozen=True)
-class Category:
-    """A kind of activity a profile can erase, and the time it is aged by."""
-
-    model: type[models.Model]
-    time_field: str  # the row's latest activity: what retention compares
-    label: str  # plural, in the viewer's words
-    item: str | None  # the ``kind`` that erases one row of it, if any
-    retained: bool = True  # aged out by the retention window
-
-
-#: Every kind of activity a profile holds. Erasing a category removes all its
-#: rows; retention deletes rows whose latest activity (``time_field``) is
-#: older than the window: a rating by when it was last changed, a viewing by
-#: when it last played, row engagement by its last use, the rest by when they
-#: were made. Rows turned down ("not because you watched X") are a choice,
-#: not activity: retention keeps them.
-CATEGORIES: dict[str, Category] = {
-    "ratings": Category(Rating, "updated_at", "ratings", "rating"),
-    "viewings": Category(ViewingEvent, "updated_at", "viewing history", "viewing"),
-    "searches": Category(SearchEvent, "created_at", "search history", "search"),
-    "feedback": Category(
-        Feedback, "created_at", "thumbs and not interested", "feedback"
-    ),
-    "list": Category(ListItem, "added_at", "My List", "list"),
-    "tags": Category(TagApplication, "created_at", "tags", "tag"),
-    "row_engagement": Category(RowEngagement, "updated_at", "row engagement", None),
-    "seed_exclusions": Category(
-        SeedExclusion, "created_at", "rows you turned down", None, retained=False
-    ),
-}
-#: ``kind`` of :func:`erase_item` -> category.
-ITEM_KINDS = {c.item: name for name, c in CATEGORIES.items() if c.item}
+#: Every kind of data a profile can erase as a whole, by name (the registry's
+#: categories). Retention deletes the rows of each ``retained`` one whose
+#: latest activity (``time_field``) is older than the window.
+CATEGORIES = registry.CATEGORIES
 
 
 class ErasureRefused(Exception):
     """An erasure that may not run (say, the account's last profile)."""
-
-
-def _tasks():
-    from privacy import tasks
-
-    return tasks
-
-
-def _enqueue(task, *args) -> None:
-    from recommendations.tasks import enqueue
-
-    enqueue(task, *args)
 
 
 def _exports_discard(*, user_id: int, note: str) -> list[str]:
@@ -292,14 +248,19 @@ def _unlink_on_commit(paths: list[str]) -> None:
 
 
 def _after_erasure(
-    *, user_id: int, profile_ids: list[int], refresh: bool, drop_candidates: bool
+    *,
+    user_id: int,
+    profile_ids: list[int],
+    refresh: bool,
+    drop_candidates: bool,
+    forget: bool = True,
 ) -> None:
     """What follows any erasure, in the erasing transaction or on its commit.
 
     The profiles' cached home pages are deleted and their keys move on; the
     stored candidates (built from the erased data) go at once and are rebuilt
     by fold-in without it; exports holding it are deleted; the profiles' rows
-    leave every model file.
+    leave every model file (with ``forget``).
     """
     for profile_id in profile_ids:
         profile_touch(profile_id=profile_id)
@@ -308,21 +269,13 @@ def _after_erasure(
         ProfileCandidates.objects.filter(profile_id__in=profile_ids).delete()
     _unlink_on_commit(_exports_discard(user_id=user_id, note=EXPORT_CANCELLED))
     if refresh:
-        from recommendations import tasks as recommendation_tasks
-
         for profile_id in profile_ids:
-            transaction.on_commit(
-                lambda pid=profile_id: _enqueue(
-                    recommendation_tasks.refresh_profile, pid
-                )
-            )
-    if profile_ids:
-        transaction.on_commit(
-            lambda: _enqueue(_tasks().model_forget, list(profile_ids))
-        )
+            enqueue_on_commit(REFRESH_PROFILE_TASK, profile_id)
+    if forget and profile_ids:
+        enqueue_on_commit(recommendation_tasks.model_forget, list(profile_ids))
 
 
-def _category(name: str) -> Category:
+def _category(name: str) -> registry.PersonalData:
     try:
         return CATEGORIES[name]
     except KeyError:
@@ -388,7 +341,7 @@ def data_export_request(*, user: User) -> DataExport:
         what="data export requested",
         new=f"export {export.pk}",
     )
-    transaction.on_commit(lambda: _enqueue(_tasks().build_export, export.pk))
+    enqueue_on_commit(BUILD_EXPORT_TASK, export.pk)
     return export
 
 
@@ -499,31 +452,48 @@ def exports_expire(*, now: datetime | None = None) -> int:
 # --- erasure --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ErasedItem:
+    """What :func:`erase_item` erased: its kind, and the row as it was."""
+
+    kind: registry.Item
+    row: models.Model
+
+
 @transaction.atomic
-def erase_item(*, profile: Profile, kind: str, item_id: int) -> None:
-    """Erases one row of the profile's activity (``kind`` from :data:`ITEM_KINDS`).
+def erase_item(*, profile: Profile, kind: str, item_id: int) -> ErasedItem:
+    """Erases one row of the profile's data, whichever page or API asks.
+
+    ``kind`` is one of :data:`privacy.registry.ITEMS` (or a name of
+    :data:`privacy.registry.LEGACY_ITEM_KINDS`). One outcome, whoever calls:
+    the row is deleted, the consent log names it by its one kind name, the
+    profile's home rows are rebuilt and its cached pages forgotten, and the
+    exports holding it are deleted. A signal that recommendations learn from
+    (a rating, play, thumb, hidden title or pick) also drops the profile's
+    candidates, refreshes them without it and leaves the model files.
 
     Raises ``ValueError`` for an unknown kind and the model's ``DoesNotExist``
     when the profile has no such row.
     """
-    if kind not in ITEM_KINDS:
-        raise ValueError(f"Unknown kind “{kind}”; one of {', '.join(ITEM_KINDS)}.")
-    category = CATEGORIES[ITEM_KINDS[kind]]
-    row = category.model._default_manager.get(pk=item_id, profile=profile)
+    entry, item = registry.item_kind(kind)
+    row = entry.rows_of_profile(profile).get(pk=item_id, **entry.item_filter(item))
+    item = item or entry.item_of(row)
     row.delete()
     consent_event_record(
         profile=profile,
         user_id=profile.user_id,
         kind=ConsentEvent.Kind.ERASURE,
-        what=f"one {kind} erased",
-        new=f"{kind} {item_id}",
+        what=f"one {item.name} erased",
+        new=f"{item.name} {item_id}",
     )
     _after_erasure(
         user_id=profile.user_id,
         profile_ids=[profile.pk],
-        refresh=True,
-        drop_candidates=True,
+        refresh=entry.signal,
+        drop_candidates=entry.signal,
+        forget=entry.signal,
     )
+    return ErasedItem(kind=item, row=row)
 
 
 @transaction.atomic
@@ -551,29 +521,13 @@ def erase_category(*, profile: Profile, category: str) -> int:
 def _counts(user: User, profile: Profile | None = None) -> dict[str, int]:
     """Rows held per table (model label), for the account or one profile."""
     counts = {}
-    for model in exports.personal_models():
-        if profile is None:
-            rows = exports.owned_rows(model, user)
-        elif model is User:
-            continue
-        elif model is Profile:
-            rows = Profile.objects.filter(pk=profile.pk)
-        else:
-            rows = exports.owned_rows(model, user).filter(
-                pk__in=_profile_rows(model, profile)
-            )
-        count = rows.count()
-        if count:
-            counts[model._meta.label] = count
+    for entry in registry.ENTRIES:
+        rows = (
+            entry.rows_of(user) if profile is None else entry.rows_of_profile(profile)
+        )
+        if count := rows.count():
+            counts[entry.model._meta.label] = count
     return counts
-
-
-def _profile_rows(model: type[models.Model], profile: Profile) -> models.QuerySet:
-    match = Q(pk__in=[])
-    for field in model._meta.concrete_fields:
-        if field.is_relation and field.related_model is Profile:
-            match |= Q(**{field.attname: profile.pk})
-    return model._default_manager.filter(match).values("pk")
 
 
 @transaction.atomic
@@ -621,8 +575,6 @@ def erase_account(*, user: User) -> ErasureReceipt:
     user_id = user.pk
     AccountErasureInProgress.objects.get_or_create(user_id=user_id)
     profile_ids = list(Profile.objects.filter(user=user).values_list("id", flat=True))
-    from recommendations.services import model_versions_holding
-
     versions = model_versions_holding(profile_ids=profile_ids)
     counts = _counts(user)
     files = [
@@ -642,9 +594,7 @@ def erase_account(*, user: User) -> ErasureReceipt:
     _unlink_on_commit(files)
     if profile_ids:
         transaction.on_commit(lambda: pages_forget(profile_ids=list(profile_ids)))
-        transaction.on_commit(
-            lambda: _enqueue(_tasks().model_forget, list(profile_ids))
-        )
+        enqueue_on_commit(recommendation_tasks.model_forget, list(profile_ids))
     return receipt
 
 
@@ -687,11 +637,7 @@ def _retention_purge(profile: Profile, now: datetime | None) -> dict[str, int]:
             new=", ".join(f"{n} {name}" for name, n in counts.items()),
         )
         profile_touch(profile_id=profile.pk)
-        from recommendations import tasks as recommendation_tasks
-
-        transaction.on_commit(
-            lambda: _enqueue(recommendation_tasks.refresh_profile, profile.pk)
-        )
+        enqueue_on_commit(recommendation_tasks.refresh_profile, profile.pk)
     return counts
 
 
@@ -708,7 +654,7 @@ def retention_purge_profile(
     """
     counts = _retention_purge(profile, now)
     if counts:
-        transaction.on_commit(lambda: _enqueue(_tasks().model_forget, [profile.pk]))
+        enqueue_on_commit(recommendation_tasks.model_forget, [profile.pk])
     return counts
 
 
@@ -725,5 +671,5 @@ def retention_purge(*, now: datetime | None = None) -> dict[int, dict[str, int]]
         if counts:
             purged[profile.pk] = counts
     if purged:
-        _enqueue(_tasks().model_forget, list(purged))
+        enqueue(recommendation_tasks.model_forget, list(purged))
     return purged

@@ -5,6 +5,8 @@ from privacy import export_views, views
 app_name = "privacy"
 urlpatterns = [
     path("privacy/", views.centre, name="centre"),
+    # The home page's exploration and calibration controls are privacy settings.
+    path("home/controls/", views.home_controls, name="home_controls"),
     # Deleting a profile is its erasure; the page sits with the profile pages.
     path(
         "profiles/<int:profile_id>/delete/",
@@ -28,6 +30,8 @@ urlpatterns = [
         views.ledger_delete,
         name="ledger_delete",
     ),
+    # Erasing one item from the shelves (Ratings, History): the same service.
+    path("privacy/erase/item/", views.erase_item, name="erase_item"),
     # Export and erasure (privacy/export_views.py).
     path("privacy/export/", export_views.export_page, name="export"),
     path(
@@ -41,7 +45,6 @@ urlpatterns = [
         name="export_download",
     ),
     path("privacy/erase/", export_views.erase_page, name="erase"),
-    path("privacy/erase/item/", export_views.erase_item, name="erase_item"),
     path("privacy/erase/category/", export_views.erase_category, name="erase_category"),
     path("privacy/erase/profile/", export_views.erase_profile, name="erase_profile"),
     path("privacy/erase/account/", export_views.erase_account, name="erase_account"),

@@ -11,14 +11,18 @@
   redirects back to the centre, with a message. A value that is not
   allowed is a 400 that says why; nothing is changed then.
 - The ledger lists every rating, thumb, hidden title, pick, play and search,
-  each with a delete button that goes through the activity services.
+  each with a delete button. It, the Ratings and History shelves (whose
+  delete buttons post to :func:`erase_item`) and the erase API erase an item
+  through one service, :func:`privacy.services.erase_item`: one outcome
+  whichever page asks.
 """
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import InvalidPage, Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,10 +39,11 @@ from accounts.access import (
     access_profile,
     account_password_required,
     profile_deactivate,
+    profile_required,
 )
 from accounts.models import Profile
 from activity import services as activity_services
-from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
+from activity.models import Feedback, SearchEvent, ViewingEvent
 from catalog.models import Genre
 from consent import policy
 from consent.models import PrivacySettings
@@ -47,12 +52,15 @@ from privacy.forms import (
     TOGGLES,
     ExplorationForm,
     HiddenGenresForm,
+    HomeControlsForm,
     LedgerFilterForm,
     RetentionForm,
     ToggleForm,
 )
 from privacy.models import ConsentEvent
-from recommendations.services import active_version
+from recommendations.engine.dataset import IMPLICIT_VALUES
+from recommendations.services.training import active_version
+from recommendations.views import home_main
 
 LEDGER_PAGE_SIZE = 50
 CONSENT_LOG_PAGE_SIZE = 50
@@ -204,8 +212,10 @@ def centre(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def how_it_works(request: HttpRequest) -> HttpResponse:
-    """How recommendations are made, in plain words (open to everyone)."""
-    return render(request, "privacy/how_it_works.html")
+    """How recommendations are made, in plain words (open to everyone); the
+    values of implicit signals are the engine's own table's."""
+    context = {"implicit": IMPLICIT_VALUES, "completed_at": ViewingEvent.COMPLETED_AT}
+    return render(request, "privacy/how_it_works.html", context)
 
 
 @account_password_required
@@ -375,46 +385,76 @@ def ledger(request: HttpRequest) -> HttpResponse:
     return _varies_with_htmx(render(request, template, context))
 
 
+# --- erasing one item ------------------------------------------------------------------
+
+
+def _own_item_or_account_password(view):
+    """The active profile erasing an item of its own needs only itself (as on
+    its shelves, kids profiles too); any other profile's item is an account
+    matter: on a kids profile the account password first."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        active = getattr(request, "profile", None)
+        own = active is not None and request.POST.get("profile", "") in (
+            "",
+            str(active.pk),
+        )
+        gate = profile_required if own else account_password_required
+        return gate(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _erased_message(erased: services.ErasedItem) -> str:
+    """What was erased and what that changes, in the ledger's words."""
+    row = erased.row
+    what = f"“{row.query}”" if isinstance(row, SearchEvent) else row.title.title
+    kind = erased.kind
+    return f"{kind.label} deleted: {what}. {capfirst(kind.consequence)}"
+
+
 @account_password_required
 @require_POST
 def ledger_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    """Deletes one entry of the ledger through the activity services (which
-    refresh the profile), and says what that changes."""
+    """Erases one entry of the ledger (:func:`privacy.services.erase_item`, as
+    every page and the API do), and says what that changes."""
     if kind not in selectors.LEDGER_KINDS:
         raise Http404("No such kind of activity.")
-    mine = {"pk": pk, "profile__user": request.user}
-    with transaction.atomic():
-        if kind == selectors.LedgerKind.RATING:
-            item = get_object_or_404(Rating.objects.select_related("title"), **mine)
-            activity_services.rating_delete(profile=item.profile, title=item.title)
-        elif kind == selectors.LedgerKind.PLAY:
-            item = get_object_or_404(
-                ViewingEvent.objects.select_related("title"), **mine
-            )
-            activity_services.viewing_delete(viewing=item)
-        elif kind == selectors.LedgerKind.SEARCH:
-            item = get_object_or_404(SearchEvent, **mine)
-            activity_services.search_delete(search=item)
-        else:
-            item = get_object_or_404(
-                Feedback.objects.select_related("title"), kind=kind, **mine
-            )
-            activity_services.feedback_remove(
-                profile=item.profile, title=item.title, kind=kind
-            )
-    info = selectors.LEDGER_KINDS[kind]
-    what = (
-        f"“{item.query}”" if kind == selectors.LedgerKind.SEARCH else item.title.title
-    )
-    message = f"{info.label} deleted: {what}. {capfirst(info.consequence)}"
+    profile = selectors.item_owner(request.user, kind=kind, item_id=pk)
+    if profile is None:
+        raise Http404("No such item.")
+    erased = services.erase_item(profile=profile, kind=kind, item_id=pk)
+    message = _erased_message(erased)
     if request.htmx:
-        return render(
-            request,
-            "privacy/ledger.html#removed",
-            {"message": message},
-        )
+        return render(request, "privacy/ledger.html#removed", {"message": message})
     messages.success(request, message)
     return _back(request, reverse("privacy:ledger"))
+
+
+@_own_item_or_account_password
+@require_POST
+def erase_item(request: HttpRequest) -> HttpResponse:
+    """Erases one item (``kind`` and ``item``) of a profile (``profile``, else
+    the active one): the form of the Ratings and History shelves' delete
+    buttons. To htmx it answers the shelf's note in place of the item."""
+    raw_profile, item_id = request.POST.get("profile", ""), request.POST.get("item")
+    if not (raw_profile or request.profile) or not (item_id or "").isdigit():
+        return _bad_request(request, ["Say which profile's item to erase."])
+    try:
+        profile = _chosen_profile(request, raw_profile)
+        erased = services.erase_item(
+            profile=profile, kind=request.POST.get("kind", ""), item_id=int(item_id)
+        )
+    except ValueError as bad:
+        return _bad_request(request, [str(bad)])
+    except ObjectDoesNotExist:
+        raise Http404("No such item.") from None
+    message = _erased_message(erased)
+    if request.htmx:
+        return render(request, "privacy/erase.html#item_erased", {"message": message})
+    messages.success(request, message)
+    return _back(request, reverse("privacy:erase"))
 
 
 # --- deleting a profile from the profile pages ---------------------------------------
@@ -451,3 +491,28 @@ def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
         {"profile": profile, "error": error},
         status=409 if error else 200,
     )
+
+
+# --- the home page's exploration and calibration controls ---------------------------
+
+
+@require_POST
+@account_password_required
+@profile_required
+def home_controls(request: HttpRequest) -> HttpResponse:
+    """Exploration and calibration from the home page: the same settings as
+    the centre's, saved by the same service (each change in the consent log)."""
+    form = HomeControlsForm(request.POST)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        template = "recommendations/bad_request.html" + (
+            "#errors" if request.htmx else ""
+        )
+        return render(request, template, {"errors": errors}, status=400)
+    profile = request.profile
+    services.privacy_settings_update(profile=profile, **form.cleaned_data)
+    if not request.htmx:
+        messages.success(request, "Your rows follow the new settings.")
+        return redirect(reverse("recommendations:home") + "#home-controls")
+    request.profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
+    return home_main(request, request.POST.get("mood", ""))

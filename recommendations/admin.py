@@ -7,8 +7,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import CollectionItem, Genre, Title
-from recommendations import rows, services, tasks
+from config.celery import enqueue
+from recommendations import tasks
+from recommendations.home.page import home_for_tastes
 from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
+from recommendations.services import training
 
 
 @admin.register(ModelVersion)
@@ -39,7 +42,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ]
 
     def train_now(self, request: HttpRequest) -> HttpResponseRedirect:
-        tasks.enqueue(tasks.train_model)
+        enqueue(tasks.train_model)
         self.message_user(
             request, "Training queued; the new version appears here when it ends."
         )
@@ -52,8 +55,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose exactly one version.", messages.ERROR)
             return
         try:
-            version = services.model_promote(version=queryset.get(), force=force)
-        except services.PromotionRefused as exc:
+            version = training.model_promote(version=queryset.get(), force=force)
+        except training.PromotionRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"Version #{version.pk} is now active.")
@@ -122,7 +125,7 @@ def preview_home(request: HttpRequest) -> TemplateResponse:
     form = PreviewHomeForm(request.GET or None)
     page = None
     if form.is_valid():
-        page = rows.home_for_tastes(
+        page = home_for_tastes(
             genre_ids=[g.pk for g in form.cleaned_data["genres"]],
             title_ids=[t.pk for t in form.cleaned_data["titles"]],
             kids=form.cleaned_data["kids"],

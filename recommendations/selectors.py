@@ -2,14 +2,14 @@
 
 from dataclasses import dataclass
 
-import numpy as np
 from django.db.models import Avg, Count, Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating
 from catalog.models import Title, TitleQuerySet
-from recommendations import services
+from recommendations.engine.dataset import index_of
+from recommendations.services import training
 
 MORE_LIKE_THIS = 20
 #: Neighbours read from the model per title shown, so that titles the profile
@@ -18,30 +18,18 @@ _OVERFETCH = 3
 
 
 def similar_title_ids(title_id: int, limit: int) -> list[int] | None:
-    """The active model's nearest titles to ``title_id``, most similar first.
-
-    Neighbours are the titles whose score the presence of ``title_id`` lifts
-    most in the ranking model (the row of its item-item weights, as in
-    ``RankingModel.neighbours``), keeping positive weights only. Computed for
-    this one row, not for the whole catalogue. ``None`` when there is no
-    active model or the title is not in it.
+    """The active model's nearest titles to ``title_id``, most similar first
+    (``RankingModel.nearest``). ``None`` when there is no active model or the
+    title is not in it.
     """
-    version = services.active_version()
+    version = training.active_version()
     if version is None:
         return None
-    ranking = services.recommender_for(version).ranking
-    item_ids = ranking.item_ids
-    row = int(np.searchsorted(item_ids, title_id))
-    if row >= len(item_ids) or item_ids[row] != title_id:
+    ranking = training.recommender_for(version).ranking
+    if index_of(ranking.item_ids, [title_id])[0] < 0:
         return None
-    weights = ranking.B[row].astype(np.float64)
-    weights[row] = -np.inf
-    count = min(limit, len(item_ids) - 1)
-    if count <= 0:
-        return []
-    top = np.argpartition(-weights, count - 1)[:count]
-    top = top[np.argsort(-weights[top], kind="stable")]
-    return [int(i) for i in item_ids[top[weights[top] > 0]]]
+    title_ids, _ = ranking.nearest(title_id, limit)
+    return title_ids.tolist()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ app_name = "recommendations"
 urlpatterns = [
     path("", views.home, name="home"),
     path("why/<int:pk>/", views.why, name="why"),
-    path("home/controls/", views.controls, name="controls"),
     path("seeds/<int:pk>/exclude/", views.seed_exclude, name="seed_exclude"),
     path("seeds/<int:pk>/restore/", views.seed_restore, name="seed_restore"),
 ]

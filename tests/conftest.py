@@ -324,9 +324,9 @@ def demo_catalog(artifact_dir) -> None:
 @pytest.fixture
 def trained(demo_catalog, on_commit):
     """An active model trained on the demo catalog, candidates stored for everyone."""
-    from recommendations import services
+    from recommendations.services import training
 
     with on_commit():
-        return services.model_train(
+        return training.model_train(
             params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
         )

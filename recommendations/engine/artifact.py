@@ -4,6 +4,10 @@ A file is written under a temporary name in the same folder, flushed to
 disk, then renamed over its final name, so a reader sees either nothing or a
 whole file; a crash leaves no stray file behind. Its sha256 is returned and
 checked again on every load, so a corrupted or swapped file is refused.
+
+This module is the only reader of the files: the rest of the project gets a
+model's arrays from :func:`load` (then ``Recommender.from_arrays``), or the
+profile ids it holds from :func:`profile_ids`.
 """
 
 import hashlib
@@ -13,6 +17,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+#: The array of a model's training profile ids (``Recommender.to_arrays``).
+PROFILE_IDS = "user_ids"
 
 
 class ArtifactError(Exception):
@@ -62,3 +69,18 @@ def load(path: Path, sha256: str) -> dict[str, np.ndarray]:
         )
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}
+
+
+def profile_ids(path: Path) -> np.ndarray:
+    """The profile ids a model file holds rows for, read without the rest.
+
+    Only that one array is read from the file, so its checksum is not
+    checked: whether a model names some profiles is asked during a request
+    (an account erasure), and rewriting the file goes through :func:`load`,
+    which checks it. Raises :class:`ArtifactError` when it cannot be read.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz[PROFILE_IDS])
+    except (OSError, KeyError, ValueError) as exc:
+        raise ArtifactError(f"Cannot read the profile ids of {path}: {exc}") from exc

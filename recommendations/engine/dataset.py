@@ -92,12 +92,6 @@ class Interactions:
             self.negative[mask],
         )
 
-    def without(self, users=(), items=()) -> "Interactions":
-        """Drops rows of the given profiles (opted out, erased) and titles (unavailable)."""
-        keep = ~np.isin(self.users, np.asarray(list(users), dtype=np.int64))
-        keep &= ~np.isin(self.items, np.asarray(list(items), dtype=np.int64))
-        return self.subset(keep)
-
 
 def index_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Positions of ``wanted`` in the sorted, unique ``ids``; -1 where absent."""

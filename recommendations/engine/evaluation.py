@@ -36,7 +36,7 @@ users, so thousands of users evaluate in milliseconds.
 import numpy as np
 import scipy.sparse as sp
 
-from .dataset import Interactions
+from .dataset import Interactions, index_of
 
 #: Lists per block when computing diversity, to bound memory for wide features.
 _DIVERSITY_BLOCK = 1024
@@ -196,10 +196,8 @@ def popularity_scores(train: Interactions, item_ids: np.ndarray) -> np.ndarray:
     users = train.users[order]
     first = np.r_[True, (items[1:] != items[:-1]) | (users[1:] != users[:-1])]
     distinct_items, counts = np.unique(items[first], return_counts=True)
-    at = np.searchsorted(distinct_items, item_ids)
-    at_clipped = np.minimum(at, len(distinct_items) - 1)
-    found = distinct_items[at_clipped] == item_ids
-    return np.where(found, counts[at_clipped], 0).astype(np.int64)
+    at = index_of(distinct_items, item_ids)
+    return np.where(at >= 0, counts[at], 0).astype(np.int64)
 
 
 def top_k_excluding(

@@ -95,10 +95,8 @@ def fit_ease(
     item_ids = item_ids[keep]
     if len(item_ids) == 0:
         return RankingModel(item_ids=item_ids, B=np.zeros((0, 0), np.float32))
-    rows = np.searchsorted(item_ids, inter.items)
-    inside = (rows < len(item_ids)) & (
-        item_ids[np.minimum(rows, len(item_ids) - 1)] == inter.items
-    )
+    rows = index_of(item_ids, inter.items)
+    inside = rows >= 0
     user_ids, users = np.unique(inter.users[inside], return_inverse=True)
     X = engagement_matrix(
         users, rows[inside], inter.negative[inside], (len(user_ids), len(item_ids))

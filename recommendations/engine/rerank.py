@@ -3,7 +3,7 @@ moods, context and curators' boosts.
 
 Rows are built at request time from the few hundred candidates stored per
 profile (best first, with their ranking scores). Everything here is a pure
-function of numpy arrays, so the row builders in ``recommendations/rows.py``
+function of numpy arrays, so the row builders in ``recommendations/home/``
 stay thin and these rules are tested without a database.
 
 Scales. Candidate scores come from the ranking model on an arbitrary scale.

@@ -466,11 +466,11 @@ def test_more_like_this_of_a_withdrawn_or_unknown_title_is_a_404(viewer):
 
 
 def test_more_like_this_uses_the_models_neighbours(client, trained):
-    from recommendations import services
+    from recommendations.services import training
 
     profile = ProfileFactory(name="Newcomer")
     watch_as(client, profile)
-    ranking = services.recommender_for(trained).ranking
+    ranking = training.recommender_for(trained).ranking
     title_id = int(ranking.item_ids[0])
     expected = recommendation_selectors.similar_title_ids(title_id, 20)
     rows, weights = ranking.neighbours(count=20)
@@ -840,10 +840,10 @@ def test_the_header_links_to_my_list_once_a_profile_is_chosen(viewer):
 def test_more_like_this_from_the_model_reads_a_fixed_number_of_queries(
     client, trained, django_assert_num_queries
 ):
-    from recommendations import services
+    from recommendations.services import training
 
     watch_as(client, ProfileFactory(name="Newcomer"))
-    title_id = int(services.recommender_for(trained).ranking.item_ids[0])
+    title_id = int(training.recommender_for(trained).ranking.item_ids[0])
 
     # user, profile (the session is read from the cache), title, active
     # model, the neighbours' titles

@@ -12,7 +12,8 @@ from django.urls import reverse
 from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from catalog.models import Title
 from catalog.selectors import HOME_GENRE_ROWS, ROW_CACHE_SECONDS, ROW_LENGTH
-from recommendations import rows
+from recommendations.home.page import page_builder
+from recommendations.home.rows import POPULAR_GENRE_ROWS
 from tests.factories import (
     GenreFactory,
     ProfileFactory,
@@ -67,7 +68,7 @@ def test_the_home_offers_the_six_most_rated_genres(client):
     GenreFactory(name="Empty")
     rated("Gone", 30, genres=[GenreFactory(name="Gone")], is_available=False)
 
-    builder, note = rows.page_builder(profile=None)
+    builder, note = page_builder(profile=None)
 
     assert note == ""
     assert [draft.name for draft in builder.popular_genres()] == [
@@ -79,7 +80,7 @@ def test_the_home_offers_the_six_most_rated_genres(client):
         # Adventure and Crime tie on ratings and size: the name decides.
         "Popular in Adventure",
     ]
-    assert rows.POPULAR_GENRE_ROWS == HOME_GENRE_ROWS == 6
+    assert POPULAR_GENRE_ROWS == HOME_GENRE_ROWS == 6
 
 
 def test_rows_hold_the_right_titles_in_the_right_order(client):

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from catalog.models import Title
-from recommendations import rows
+from recommendations.home.page import page_builder
 from tests.factories import GenreFactory, ProfileFactory, RatingFactory, TitleFactory
 from tests.recommendations.test_home_views import home_rows
 
@@ -150,7 +150,7 @@ def test_the_kids_rule(maturity, genres, for_kids):
 
 
 def test_a_kids_home_has_no_horror_row_and_no_title_not_for_kids(client, catalog, kid):
-    builder, _ = rows.page_builder(profile=kid)
+    builder, _ = page_builder(profile=kid)
     genre_rows = [draft.name for draft in builder.popular_genres()]
 
     assert genre_rows == [
@@ -162,7 +162,7 @@ def test_a_kids_home_has_no_horror_row_and_no_title_not_for_kids(client, catalog
 
 
 def test_a_grown_up_home_shows_everything(client, catalog, grown_up):
-    builder, _ = rows.page_builder(profile=grown_up)
+    builder, _ = page_builder(profile=grown_up)
     assert "Popular in Horror" in [draft.name for draft in builder.popular_genres()]
     assert everything_on_the_home(client) == set(catalog) - {"Withdrawn Cartoon"}
 

@@ -21,8 +21,9 @@ from playwright.sync_api import expect
 from accounts.models import Profile
 from activity.models import Feedback, Rating
 from catalog.models import Title
-from recommendations import rows, services
+from recommendations.home.rows import MIN_ROW, NEIGHBOURS
 from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services import training, trending
 from tests.factories import GenreFactory, ProfileFactory, TitleFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -162,11 +163,11 @@ def test_sci_fi_picks_lead_top_picks_and_a_comedy_rating_seeds_a_row(
 
     # Train; the worker scores every viewer's candidates before the browser starts.
     log_start = celery_worker.log_size()
-    version = services.model_train(
+    version = training.model_train(
         params={"n_factors": 8, "n_epochs": 10, "random_state": 0}
     )
     assert version.status == ModelVersion.Status.ACTIVE
-    services.trending_refresh()
+    trending.trending_refresh()
     wait_until(
         lambda: (
             ProfileCandidates.objects.filter(model_version=version).count() == viewers
@@ -282,10 +283,8 @@ def test_sci_fi_picks_lead_top_picks_and_a_comedy_rating_seeds_a_row(
     expect(because).to_be_visible()
     expect(because.get_by_text("You rated it 5★")).to_be_visible()
     seeded = card_title_ids(because)
-    assert len(seeded) >= rows.MIN_ROW
-    neighbours = rows.neighbours(
-        services.recommender_for(version), laugh.pk, rows.NEIGHBOURS
-    )
-    assert set(seeded) <= {t for t, _ in neighbours} - {laugh.pk}
+    assert len(seeded) >= MIN_ROW
+    nearest, _ = training.recommender_for(version).ranking.nearest(laugh.pk, NEIGHBOURS)
+    assert set(seeded) <= set(nearest.tolist()) - {laugh.pk}
     # Comedies fill it more than their share of the catalog.
     assert genre_share(seeded, comedy) > len(comedy) / Title.objects.count()

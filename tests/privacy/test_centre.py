@@ -24,13 +24,13 @@ from consent import policy
 from privacy import selectors
 from privacy.models import ConsentEvent, DataExport
 from privacy.services import privacy_settings_update
-from recommendations import services as recommendation_services
 from recommendations.models import (
     ModelVersion,
     ProfileCandidates,
     RowEngagement,
     SeedExclusion,
 )
+from recommendations.services.dataset import profile_histories, training_dataset
 from tests.activity.conftest import HTMX, watch_as
 from tests.factories import (
     ACCOUNT_PASSWORD,
@@ -365,7 +365,7 @@ def tastes(ada):
     ViewingEventFactory(profile=ada, title=c, progress=0.4)  # not finished
     FeedbackFactory(profile=ada, title=d, kind="thumbs_up")
     FeedbackFactory(profile=ada, title=e, kind="pick")
-    RatingFactory(profile=ada, title=f, value=3.5)  # the threshold
+    RatingFactory(profile=ada, title=f, value=3.5)  # liked: 3★ or more
     RatingFactory(profile=ProfileFactory(user=ada.user), title=c, value=5.0)
     return ada
 
@@ -374,12 +374,15 @@ def test_taste_profile_weighs_the_genres_of_liked_titles(tastes):
     taste = selectors.taste_profile(tastes)
 
     assert taste.liked_titles == 5
+    # Weighed as the rows weigh them (a 4★ 0.8, b finished 0.8, d thumbs up 1,
+    # e picked 0.8, f 3.5★ 0.7): of 4.1 in all.
     assert [(g.name, round(g.weight, 6)) for g in taste.genres] == [
-        ("Drama", 0.5),  # a, half of b, e
-        ("Comedy", 0.3),  # half of b, d
-        ("Horror", 0.2),  # f
+        ("Drama", 0.487805),  # a, half of b, e: 2.0
+        ("Comedy", 0.341463),  # half of b, d: 1.4
+        ("Horror", 0.170732),  # f: 0.7
     ]
-    expected = -(0.5 * math.log(0.5) + 0.3 * math.log(0.3) + 0.2 * math.log(0.2))
+    shares = (2.0 / 4.1, 1.4 / 4.1, 0.7 / 4.1)
+    expected = -sum(p * math.log(p) for p in shares)
     assert taste.adventurousness == pytest.approx(expected / math.log(3))
     assert taste.adventurousness_words.startswith("Very adventurous")
 
@@ -417,8 +420,8 @@ def test_centre_draws_the_taste_chart_as_inline_svg(ada_client, tastes):
     widths = [
         float(w) for w in re.findall(r'class="taste-fill"[^>]*width="([\d.]+)"', chart)
     ]
-    assert widths == [352.0, 211.2, 140.8]  # proportional, the top one full
-    assert "Drama: 50%; Comedy: 30%; Horror: 20%." in chart
+    assert widths == [352.0, 246.4, 123.2]  # proportional, the top one full
+    assert "Drama: 49%; Comedy: 34%; Horror: 17%." in chart
     assert "<script" not in page.split("</head>")[1]
     assert "style=" not in chart
 
@@ -489,14 +492,14 @@ def test_what_the_page_says_is_not_used_is_not_in_the_training_data(ada):
     """Searches, My List and tags are said to be unused: the dataset agrees."""
     title = TitleFactory()
     RatingFactory(profile=ada, title=TitleFactory(), value=4.0)
-    before = recommendation_services.training_dataset()
-    (history_before,) = recommendation_services.profile_histories([ada.pk])
+    before = training_dataset()
+    (history_before,) = profile_histories([ada.pk])
 
     SearchEventFactory(profile=ada, query=title.title)
     ListItemFactory(profile=ada, title=title)
     TagApplication.objects.create(profile=ada, title=title, tag=TagFactory())
-    after = recommendation_services.training_dataset()
-    (history_after,) = recommendation_services.profile_histories([ada.pk])
+    after = training_dataset()
+    (history_after,) = profile_histories([ada.pk])
 
     assert len(before) == len(after) == 1
     assert list(after.items) == list(before.items)

@@ -475,7 +475,7 @@ def test_someone_elses_hidden_title_cannot_be_shown_again(ada_client):
 def test_training_opt_out_keeps_every_row_of_the_profile_out_of_the_next_dataset(
     ada_client, ada
 ):
-    from recommendations.services import training_dataset
+    from recommendations.services.dataset import training_dataset
 
     other = ProfileFactory()
     for title in TitleFactory.create_batch(3):

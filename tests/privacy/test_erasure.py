@@ -15,11 +15,14 @@ from accounts.models import AccountErasureInProgress, Profile, User
 from activity.models import Feedback, Rating, SearchEvent, ViewingEvent
 from privacy import services
 from privacy.models import ConsentEvent, DataExport, ErasureReceipt
-from recommendations import services as recommendations
 from recommendations.engine import artifact
 from recommendations.engine.forget import holds_profiles, without_profiles
 from recommendations.engine.recommender import History
 from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services.candidates import profile_refresh
+from recommendations.services.dataset import profile_histories, training_dataset
+from recommendations.services.forget import model_forget_profiles
+from recommendations.services.training import active_version, recommender_for
 from tests.factories import ACCOUNT_PASSWORD, AccountFactory, ProfileFactory
 from tests.privacy.test_export import fill
 
@@ -126,7 +129,7 @@ def test_account_erasure_leaves_nothing_that_references_it(
     assert not AccountErasureInProgress.objects.exists()
     assert list(export_dir.iterdir()) == []
     assert cache.get_many(cached_pages) == {}  # no cached rows of it remain
-    dataset = recommendations.training_dataset()
+    dataset = training_dataset()
     assert len(dataset) > 0
     assert not np.isin(dataset.users, profile_ids).any()
     assert not ProfileCandidates.objects.filter(profile_id__in=profile_ids).exists()
@@ -152,7 +155,7 @@ def test_serving_after_account_erasure_uses_the_rewritten_model(
     demo_viewer, artifact_dir, on_commit
 ):
     other = Profile.objects.exclude(user=demo_viewer).filter(ratings__isnull=False)[0]
-    active = recommendations.active_version()
+    active = active_version()
     old_sha = active.sha256
 
     with on_commit():
@@ -160,7 +163,7 @@ def test_serving_after_account_erasure_uses_the_rewritten_model(
 
     active.refresh_from_db()
     assert active.sha256 != old_sha
-    assert recommendations.profile_refresh(profile_id=other.pk) is True
+    assert profile_refresh(profile_id=other.pk) is True
     assert ProfileCandidates.objects.get(profile=other).model_version_id == active.pk
 
 
@@ -331,13 +334,13 @@ def test_category_erasure_page(client, family, on_commit):
 
 def test_erased_data_never_reaches_training(family, on_commit):
     ada, kid, _ = family
-    assert (recommendations.training_dataset().users == ada.pk).sum() == 2
+    assert (training_dataset().users == ada.pk).sum() == 2
 
     with on_commit():
         for category in ("ratings", "viewings", "feedback"):
             services.erase_category(profile=ada, category=category)
 
-    dataset = recommendations.training_dataset()
+    dataset = training_dataset()
     assert (dataset.users == ada.pk).sum() == 0
     assert (dataset.users == kid.pk).sum() == 2
 
@@ -410,10 +413,10 @@ def test_item_erasure_refreshes_candidates_without_it(db, trained, on_commit):
     with on_commit():
         services.erase_item(profile=profile, kind="rating", item_id=rating.pk)
 
-    version = recommendations.active_version()
-    model = recommendations.recommender_for(version)
+    version = active_version()
+    model = recommender_for(version)
     assert profile.pk not in model.rating.user_ids  # served by fold-in now
-    (history,) = recommendations.profile_histories([profile.pk])
+    (history,) = profile_histories([profile.pk])
     assert rating.title_id not in history.items
     (expected,) = model.candidates(
         [History(**{**history.__dict__, "use_trained_vector": False})], count=300
@@ -424,7 +427,7 @@ def test_item_erasure_refreshes_candidates_without_it(db, trained, on_commit):
 
 
 def test_erasing_a_seed_removes_its_because_row(db, trained, on_commit):
-    from recommendations.rows import home_page
+    from recommendations.home.page import home_page
 
     profile, seed = None, None
     for candidate in Profile.objects.filter(ratings__isnull=False).distinct()[:40]:
@@ -454,16 +457,16 @@ def test_model_forget_is_idempotent_and_keeps_others(
     profiles = list(
         Profile.objects.filter(ratings__isnull=False).distinct().order_by("id")[:2]
     )
-    version = recommendations.active_version()
-    before = recommendations.recommender_for(version).rating.user_ids.copy()
+    version = active_version()
+    before = recommender_for(version).rating.user_ids.copy()
 
     with on_commit():
-        forgotten = recommendations.model_forget_profiles(profile_ids=[profiles[0].pk])
+        forgotten = model_forget_profiles(profile_ids=[profiles[0].pk])
     assert forgotten == [version.pk]
-    assert recommendations.model_forget_profiles(profile_ids=[profiles[0].pk]) == []
+    assert model_forget_profiles(profile_ids=[profiles[0].pk]) == []
 
     version.refresh_from_db()
-    after = recommendations.recommender_for(version).rating.user_ids
+    after = recommender_for(version).rating.user_ids
     assert after.tolist() == [u for u in before.tolist() if u != profiles[0].pk]
     assert len(list(artifact_dir.glob("*.npz"))) == 1  # the old file is gone
 

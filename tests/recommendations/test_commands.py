@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.services import demo_catalog_seed
-from recommendations import services
 from recommendations.engine.experiment import predict_pairs
 from recommendations.engine.ranking import RankingModel
 from recommendations.engine.rating import fit_rating_model
 from recommendations.engine.recommender import Recommender
 from recommendations.engine.splits import split_random
 from recommendations.models import ModelVersion, TuningRun
+from recommendations.services import dataset
 
 
 def run(*args) -> str:
@@ -40,7 +40,7 @@ def test_evaluate_on_movielens_beats_default_svd_and_popularity(ml_latest_small)
     )
 
     # An independent yardstick on the very same split: Surprise's default SVD.
-    inter, _ = services.movielens_interactions(ml_latest_small)
+    inter, _ = dataset.movielens_interactions(ml_latest_small)
     train, test = split_random(inter, test_size=0.25, seed=0)
     default_svd, _ = fit_rating_model(
         train, algorithm="svd", params={"random_state": 0}

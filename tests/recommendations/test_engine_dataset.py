@@ -74,39 +74,6 @@ def test_from_lists_fills_times_and_negative_with_defaults():
     assert len(inter) == 2
 
 
-def test_without_drops_the_given_profiles_and_titles():
-    inter = Interactions.from_lists(
-        users=[1, 1, 2, 2, 3, 3],
-        items=[10, 20, 10, 30, 20, 30],
-        values=[4.0, 3.0, 2.0, 5.0, 1.0, 3.5],
-        times=[100, 101, 102, 103, 104, 105],
-        negative=[False, False, False, False, True, False],
-    )
-
-    kept = inter.without(users=[2], items={20})
-
-    np.testing.assert_array_equal(kept.users, [1, 3])
-    np.testing.assert_array_equal(kept.items, [10, 30])
-    np.testing.assert_array_equal(kept.values, [4.0, 3.5])
-    np.testing.assert_array_equal(kept.times, [100, 105])
-    np.testing.assert_array_equal(kept.negative, [False, False])
-
-
-def test_without_nothing_keeps_every_row():
-    inter = Interactions.from_lists([1, 2], [10, 20], [4.0, 3.5])
-
-    kept = inter.without()
-
-    np.testing.assert_array_equal(kept.users, inter.users)
-    np.testing.assert_array_equal(kept.items, inter.items)
-
-
-def test_without_unknown_ids_keeps_every_row():
-    inter = Interactions.from_lists([1, 2], [10, 20], [4.0, 3.5])
-
-    assert len(inter.without(users=[99], items=[999])) == 2
-
-
 @pytest.mark.parametrize(
     "arrays",
     [

@@ -247,3 +247,25 @@ def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
         artifact.save(tmp_path / "model.npz", small_arrays())
 
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_profile_ids_are_the_models_training_profiles(recommender, tmp_path):
+    path = tmp_path / "model.npz"
+    artifact.save(path, recommender.to_arrays())
+
+    held = artifact.profile_ids(path)
+
+    np.testing.assert_array_equal(held, recommender.rating.user_ids)
+    assert held.tolist() == list(range(FIRST_USER, FIRST_USER + N_USERS))
+
+
+@pytest.mark.parametrize("content", [None, b"not an archive", "no profile ids"])
+def test_profile_ids_of_an_unreadable_file_are_refused(tmp_path, content):
+    path = tmp_path / "model.npz"
+    if content == "no profile ids":
+        artifact.save(path, small_arrays())
+    elif content is not None:
+        path.write_bytes(content)
+
+    with pytest.raises(ArtifactError, match="Cannot read the profile ids"):
+        artifact.profile_ids(path)

@@ -16,8 +16,8 @@ from activity.models import Rating, ViewingEvent
 from catalog.models import Title
 from consent.models import PrivacySettings
 from privacy.models import ConsentEvent
-from recommendations import services
 from recommendations.models import RowEngagement, SeedExclusion
+from recommendations.services import engagement
 from tests.factories import (
     GenreFactory,
     PrivacySettingsFactory,
@@ -98,7 +98,7 @@ def test_the_home_renders_every_row_of_the_profile_in_one_response(client, viewe
     assert f'href="/titles/{title.pk}/?row=top-picks"' in page
     assert f'<a class="why-load" href="{why}" hx-get="{why}"' in page
     assert '<svg class="bubble-svg"' in page
-    assert f'action="{reverse("recommendations:controls")}"' in page
+    assert f'action="{reverse("privacy:home_controls")}"' in page
     assert "row-load" not in page  # nothing is left to load later
 
 
@@ -315,7 +315,7 @@ def test_the_controls_save_exploration_and_calibration(client, viewer):
     before = Profile.objects.get(pk=viewer.pk).activity_changed_at
 
     response = client.post(
-        reverse("recommendations:controls"), {"exploration": "80"}, headers=HTMX
+        reverse("privacy:home_controls"), {"exploration": "80"}, headers=HTMX
     )
 
     assert response.status_code == 200
@@ -335,7 +335,7 @@ def test_the_controls_save_exploration_and_calibration(client, viewer):
 @pytest.mark.parametrize("value", ["150", "-1", "lots", ""])
 def test_controls_refuse_a_bad_exploration_and_change_nothing(client, viewer, value):
     response = client.post(
-        reverse("recommendations:controls"), {"exploration": value, "calibration": "on"}
+        reverse("privacy:home_controls"), {"exploration": value, "calibration": "on"}
     )
 
     assert response.status_code == 400
@@ -347,7 +347,7 @@ def test_a_kids_profile_needs_the_account_password_for_the_controls(client):
     kid = ProfileFactory(is_kids=True)
     watching(client, kid)
 
-    response = client.post(reverse("recommendations:controls"), {"exploration": "90"})
+    response = client.post(reverse("privacy:home_controls"), {"exploration": "90"})
 
     assert response.status_code == 302
     assert reverse("accounts:confirm_password") in response["Location"]
@@ -378,7 +378,7 @@ def test_a_rating_of_a_title_opened_from_a_row_counts_for_that_row(client, viewe
 def test_rows_engaged_with_rise_on_the_home(client, viewer):
     names = list(home_rows(get_home(client).content.decode()))
     trending = names.index("Trending now")
-    services.row_engagement_record(profile=viewer, row_kind="trending")
+    engagement.row_engagement_record(profile=viewer, row_kind="trending")
 
     names = list(home_rows(get_home(client).content.decode()))
 

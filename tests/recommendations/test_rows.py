@@ -1,4 +1,4 @@
-"""The home page's row builders (recommendations/rows.py) on hand-made data.
+"""The home page's row builders (recommendations/home/) on hand-made data.
 
 Most tests build a small catalog, a ranking model whose item-item weights
 they choose (``World.model``), and a profile's stored candidates; then they
@@ -19,9 +19,20 @@ from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Collection, CollectionItem, Title
 from consent.models import PrivacySettings
-from recommendations import rows, services, tasks
+from recommendations import tasks
 from recommendations.engine import rerank
 from recommendations.engine.ranking import RankingModel
+from recommendations.home.page import (
+    RowBuilder,
+    UnknownMood,
+    _dedupe,
+    home_for_tastes,
+    home_page,
+    page_builder,
+)
+from recommendations.home.rows import PERSONAL_ORDER, ROW_LENGTH, RowDraft
+from recommendations.home.snapshot import catalog_snapshot
+from recommendations.home.why import why_this
 from recommendations.models import (
     ModelVersion,
     ProfileCandidates,
@@ -29,6 +40,7 @@ from recommendations.models import (
     SeedExclusion,
     TitleTrend,
 )
+from recommendations.services import engagement, training, trending
 from tests.factories import (
     FeedbackFactory,
     GenreFactory,
@@ -77,7 +89,7 @@ class World:
             for rank, other in enumerate(near):
                 B[index[self.t[seed].pk], index[self.t[other].pk]] = 1.0 - 0.01 * rank
         model = SimpleNamespace(ranking=RankingModel(np.array(ids, dtype=np.int64), B))
-        self.monkeypatch.setattr(services, "recommender_for", lambda version: model)
+        self.monkeypatch.setattr(training, "recommender_for", lambda version: model)
         self.version = ModelVersion.objects.create(
             algorithm="svd", status=ModelVersion.Status.ACTIVE
         )
@@ -117,10 +129,10 @@ class World:
             },
         )
 
-    def builder(self, profile, now=NOW, **kwargs) -> rows.RowBuilder:
+    def builder(self, profile, now=NOW, **kwargs) -> RowBuilder:
         cache.clear()
         profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
-        builder, note = rows.page_builder(profile=profile, now=now, **kwargs)
+        builder, note = page_builder(profile=profile, now=now, **kwargs)
         assert note == ""
         return builder
 
@@ -145,7 +157,7 @@ def names(row) -> list[str]:
 def page_of(profile, **kwargs):
     cache.clear()
     profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
-    return rows.home_page(profile=profile, now=kwargs.pop("now", NOW), **kwargs)
+    return home_page(profile=profile, now=kwargs.pop("now", NOW), **kwargs)
 
 
 # --- Top picks ---------------------------------------------------------------------
@@ -213,8 +225,8 @@ def test_exploration_raises_the_variety_of_top_picks(world):
             exploration=exploration, user__email=f"x{exploration}@e.com"
         )
         world.candidates(profile, ranked, scores=list(np.linspace(2, 1, len(ranked))))
-        picked = world.builder(profile).top_picks().ids[: rows.ROW_LENGTH]
-        snap = rows.catalog_snapshot()
+        picked = world.builder(profile).top_picks().ids[:ROW_LENGTH]
+        snap = catalog_snapshot()
         return rerank.intra_list_diversity(snap.features[snap.index(picked)])
 
     # At 0, the model's order: 12 Sci-Fi and 8 Comedy titles. At 100 (MMR,
@@ -238,7 +250,7 @@ def test_calibration_brings_the_genre_mix_of_top_picks_towards_the_history(world
             RatingFactory(profile=profile, title=world.t[name], value=5.0)
         world.candidates(profile, ranked)
         builder = world.builder(profile)
-        picked = builder.top_picks().ids[: rows.ROW_LENGTH]
+        picked = builder.top_picks().ids[:ROW_LENGTH]
         snap = builder.snap
         shown = rerank.genre_distribution(snap.features[snap.index(picked)])
         return rerank.kl_divergence(builder.taste, shown)
@@ -254,7 +266,7 @@ def test_because_rows_are_seeded_by_recent_well_liked_titles(world):
     world.titles("Heat", "Alien", "Brazil", "Old", genre="Drama")
     world.titles("N1", "N2", "N3", "N4", "N5", "M1", "M2", "M3", "M4", "O1")
     world.titles("O2", "O3", "O4", "B1", "B2", "B3", "B4")
-    fillers = [f"F{n:02}" for n in range(rows.ROW_LENGTH)]
+    fillers = [f"F{n:02}" for n in range(ROW_LENGTH)]
     world.titles(*fillers)
     world.model(
         {
@@ -328,7 +340,7 @@ def test_a_seed_excluded_loses_its_row_but_the_history_stays(world):
     )
     world.candidates(ada, ["X1", "X2"])
 
-    services.seed_exclude(profile=ada, title=world.t["Heat"])
+    engagement.seed_exclude(profile=ada, title=world.t["Heat"])
 
     page = page_of(ada)
     assert [row.name for row in page.rows if row.kind == "because"] == [
@@ -338,7 +350,7 @@ def test_a_seed_excluded_loses_its_row_but_the_history_stays(world):
     assert Rating.objects.filter(profile=ada, title=world.t["Heat"]).exists()
     assert "Heat" not in {t.title for row in page.rows for t in row.titles}
 
-    assert services.seed_restore(profile=ada, title=world.t["Heat"]) is True
+    assert engagement.seed_restore(profile=ada, title=world.t["Heat"]) is True
     assert not SeedExclusion.objects.exists()
     assert [row.name for row in page_of(ada).rows if row.kind == "because"] == [
         "Because you rated Heat",
@@ -363,8 +375,8 @@ def test_trending_refresh_halves_weights_every_week_back_from_the_newest_activit
     RatingFactory(title=e, updated_at=newest, title__is_available=True)
     Title.objects.filter(pk=e.pk).update(is_available=False)
 
-    assert services.trending_refresh() == 3
-    assert services.trending_refresh() == 3  # twice: the same table
+    assert trending.trending_refresh() == 3
+    assert trending.trending_refresh() == 3  # twice: the same table
 
     assert list(
         TitleTrend.objects.order_by("-score").values_list("title__title", "score")
@@ -510,7 +522,7 @@ def test_exploration_lengthens_outside_your_usual_and_moves_it_up(world):
     ada = world.profile()
     world.candidates(ada, ["S1"])
     builder = world.builder(ada)
-    drafts = [_draft(slot) for slot in rows.PERSONAL_ORDER]
+    drafts = [_draft(slot) for slot in PERSONAL_ORDER]
     at_zero = [d.slot for d in builder.order(drafts)].index("outside")
 
     builder.exploration = 100
@@ -599,9 +611,9 @@ def test_continue_watching_and_my_list(world):
 # --- The page: order, de-duplication, what never shows --------------------------------
 
 
-def _draft(slot: str, ids=(), **fields) -> rows.RowDraft:
+def _draft(slot: str, ids=(), **fields) -> RowDraft:
     kind = slot.rsplit("-", 1)[0] if slot[-1].isdigit() else slot
-    return rows.RowDraft(
+    return RowDraft(
         slot=slot,
         key=slot,
         kind=kind,
@@ -623,7 +635,7 @@ def test_rows_the_profile_engages_with_rise_two_places_per_doubling(world):
     builder = world.builder(ada)
     builder.exploration = 0
 
-    order = builder.order([_draft(slot) for slot in rows.PERSONAL_ORDER])
+    order = builder.order([_draft(slot) for slot in PERSONAL_ORDER])
 
     # Each rising row passes exactly its rise: because (1) 2 places, gems (3) 4.
     assert [d.slot for d in order] == [
@@ -656,7 +668,7 @@ def test_a_title_shows_once_on_the_first_screen_and_at_most_twice_on_the_page():
         _draft("my-list", [1], min_len=1),
     ]
 
-    kept = rows._dedupe(drafts)
+    kept = _dedupe(drafts)
 
     assert [(d.slot, d.ids) for d in kept] == [
         ("top-picks", [1, 2, 3, 4, 5]),
@@ -706,8 +718,8 @@ def test_moods_rerank_rows_by_the_documented_table(world):
     assert top("feel-good") == ["Laughs", "Slow", "Chase", "Tiny"]
     # light & short: Comedy ×1.5, over 100 minutes ×0.3
     assert top("light-short") == ["Laughs", "Chase", "Slow", "Tiny"]
-    with pytest.raises(rows.UnknownMood):
-        rows.home_page(profile=ada, mood="sleepy")
+    with pytest.raises(UnknownMood):
+        home_page(profile=ada, mood="sleepy")
 
 
 def test_late_at_night_short_titles_lead_and_the_rows_say_why(world):
@@ -764,10 +776,10 @@ def test_why_this_names_the_seed_and_changes_once_its_rating_is_deleted(world):
     RatingFactory(profile=ada, title=world.t["N4"], value=3.0)
     world.candidates(ada, ["N1", "N2"], predicted=[4.1, 3.0])
 
-    before = rows.why_this(profile=ada, title=world.t["N1"])
+    before = why_this(profile=ada, title=world.t["N1"])
     heat.delete()
     cache.clear()
-    after = rows.why_this(profile=ada, title=world.t["N1"])
+    after = why_this(profile=ada, title=world.t["N1"])
 
     assert before[0] == ("You rated Heat 5★; viewers who liked Heat loved this.")
     assert "We predict you’d rate it 4.1★ (80% match)." in before
@@ -791,16 +803,16 @@ def test_personalization_off_gets_everyones_rows_without_reading_its_history(wor
     ViewingEventFactory(profile=ada, title=world.t["D2"])
     ada.privacy.personalization = False
     ada.privacy.save()
-    rows.home_page(profile=None)  # the rows everyone gets, cached
+    home_page(profile=None)  # the rows everyone gets, cached
 
     with CaptureQueriesContext(connection) as queries:
-        page = rows.home_page(profile=ada)
+        page = home_page(profile=ada)
 
     assert not page.personalized
     assert page.note.startswith("Personalized rows are off for Ada")
     assert "continue" not in _shared_kinds(page)
     assert "my-list" not in _shared_kinds(page)
-    builder, note = rows.page_builder(profile=ada)
+    builder, note = page_builder(profile=ada)
     assert note == page.note
     (drama,) = builder.popular_genres()
     assert drama.name == "Popular in Drama"
@@ -824,7 +836,7 @@ def test_a_new_profile_and_a_site_without_a_model_get_everyones_rows(world):
         RatingFactory(title=title, updated_at=NOW)
     newbie = ProfileFactory(name="Bo")
 
-    page = rows.home_page(profile=newbie)
+    page = home_page(profile=newbie)
     assert not page.personalized
     assert page.note.startswith("Personal recommendations aren’t ready yet")
 
@@ -847,7 +859,7 @@ def test_a_visitor_gets_trending_new_popular_genres_and_top_10(world):
         for _ in range((2 if n < 50 else 1) + n % 3):
             RatingFactory(title=title, updated_at=latest - timedelta(hours=n))
 
-    page = rows.home_page(profile=None, now=NOW)
+    page = home_page(profile=None, now=NOW)
 
     assert [(row.kind, row.name) for row in page.rows] == [
         ("trending", "Trending now"),
@@ -876,7 +888,7 @@ def test_home_for_tastes_folds_picks_into_the_model_and_writes_nothing(trained):
         for model in (Rating, Feedback, ListItem, ProfileCandidates, Profile)
     }
 
-    page = rows.home_for_tastes(genre_ids=[], title_ids=[t.pk for t in scifi])
+    page = home_for_tastes(genre_ids=[], title_ids=[t.pk for t in scifi])
 
     assert page.personalized
     assert row_of(page, "top-picks").name == "Top picks for this taste"

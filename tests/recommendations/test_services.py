@@ -9,9 +9,10 @@ from django.urls import reverse
 from accounts.models import Profile, User
 from activity.models import Feedback, Rating
 from catalog.models import Title
-from recommendations import services
 from recommendations.engine.artifact import ArtifactError
 from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services import dataset, training
+from tests.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +35,19 @@ def test_training_publishes_an_active_version_with_metrics_and_candidates(
 
 def test_opted_out_profile_contributes_nothing_to_training(demo_catalog):
     profile = Profile.objects.first()
-    assert services.training_dataset().users.tolist().count(profile.pk) > 0
+    assert dataset.training_dataset().users.tolist().count(profile.pk) > 0
     profile.allow_training = False
     profile.save()
 
-    assert profile.pk not in services.training_dataset().users
+    assert profile.pk not in dataset.training_dataset().users
 
 
 def test_unavailable_titles_are_neither_trained_on_nor_recommended(demo_catalog):
     popular = Title.objects.order_by("-ratings__value").first()
     Title.objects.filter(pk=popular.pk).update(is_available=False)
 
-    assert popular.pk not in services.training_dataset().items
-    services.model_train(params={"n_factors": 5, "n_epochs": 2})
+    assert popular.pk not in dataset.training_dataset().items
+    training.model_train(params={"n_factors": 5, "n_epochs": 2})
     for candidates in ProfileCandidates.objects.all():
         assert popular.pk not in candidates.title_ids
 
@@ -54,8 +55,8 @@ def test_unavailable_titles_are_neither_trained_on_nor_recommended(demo_catalog)
 def test_only_one_training_runs_at_a_time(demo_catalog):
     ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
 
-    with pytest.raises(services.TrainingInProgress):
-        services.model_train()
+    with pytest.raises(training.TrainingInProgress):
+        training.model_train()
     assert ModelVersion.objects.count() == 1
 
 
@@ -65,20 +66,20 @@ def test_failed_training_leaves_the_active_version_serving_and_no_stray_file(
     def broken_fit(*args, **kwargs):
         raise MemoryError("simulated")
 
-    monkeypatch.setattr(services, "fit_recommender", broken_fit)
+    monkeypatch.setattr(training, "fit_recommender", broken_fit)
 
     with pytest.raises(MemoryError):
-        services.model_train()
+        training.model_train()
 
     failed = ModelVersion.objects.exclude(pk=trained.pk).get()
     assert failed.status == ModelVersion.Status.FAILED
     assert "simulated" in failed.error
-    assert services.active_version() == trained
+    assert training.active_version() == trained
     assert sorted(p.name for p in artifact_dir.iterdir()) == [f"model-{trained.pk}.npz"]
 
 
 def _second_version(trained: ModelVersion, **metric_changes) -> ModelVersion:
-    version = services.model_train(
+    version = training.model_train(
         params={"n_factors": 5, "n_epochs": 2, "random_state": 1}, force=True
     )
     version.metrics["ranking"]["ndcg@10"] = trained.ndcg * metric_changes.get(
@@ -95,12 +96,12 @@ def _second_version(trained: ModelVersion, **metric_changes) -> ModelVersion:
 def test_promotion_refuses_a_regressing_model_unless_forced(trained, change):
     candidate = _second_version(trained, **change)
 
-    with pytest.raises(services.PromotionRefused, match="regresses"):
-        services.model_promote(version=candidate)
-    assert services.active_version() == trained
+    with pytest.raises(training.PromotionRefused, match="regresses"):
+        training.model_promote(version=candidate)
+    assert training.active_version() == trained
 
-    services.model_promote(version=candidate, force=True)
-    assert services.active_version() == candidate
+    training.model_promote(version=candidate, force=True)
+    assert training.active_version() == candidate
     trained.refresh_from_db()
     assert trained.status == ModelVersion.Status.RETIRED
 
@@ -108,20 +109,20 @@ def test_promotion_refuses_a_regressing_model_unless_forced(trained, change):
 def test_promotion_accepts_a_model_within_tolerance(trained):
     candidate = _second_version(trained, ndcg=0.99, rmse=1.01)
 
-    services.model_promote(version=candidate)
+    training.model_promote(version=candidate)
 
-    assert services.active_version() == candidate
+    assert training.active_version() == candidate
 
 
 def test_rollback_reactivates_the_previous_version_and_its_model_serves(trained):
     newer = _second_version(trained)
-    services.model_promote(version=newer, force=True)
-    assert services.recommender_for(services.active_version()).rating.Q.shape[1] == 5
+    training.model_promote(version=newer, force=True)
+    assert training.recommender_for(training.active_version()).rating.Q.shape[1] == 5
 
-    services.model_rollback()
+    training.model_rollback()
 
-    assert services.active_version() == trained
-    assert services.recommender_for(services.active_version()).rating.Q.shape[1] == 10
+    assert training.active_version() == trained
+    assert training.recommender_for(training.active_version()).rating.Q.shape[1] == 10
 
 
 def test_a_corrupted_artifact_is_refused(trained):
@@ -129,15 +130,15 @@ def test_a_corrupted_artifact_is_refused(trained):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    services._loaded.clear()
+    training._loaded.clear()
 
     with pytest.raises(ArtifactError, match="checksum"):
-        services.recommender_for(trained)
-    with pytest.raises(services.PromotionRefused, match="corrupted"):
+        training.recommender_for(trained)
+    with pytest.raises(training.PromotionRefused, match="corrupted"):
         ModelVersion.objects.filter(pk=trained.pk).update(
             status=ModelVersion.Status.READY
         )
-        services.model_promote(version=trained)
+        training.model_promote(version=trained)
 
 
 def _client_for(client, profile: Profile):
@@ -248,8 +249,8 @@ def test_bad_ratings_are_a_clear_400_and_store_nothing(client, trained, payload)
 
 
 def test_vectorised_candidate_scores_match_the_models_own_predictions(trained):
-    model = services.recommender_for(trained)
-    (history,) = services.profile_histories([Profile.objects.first().pk])
+    model = training.recommender_for(trained)
+    (history,) = dataset.profile_histories([Profile.objects.first().pk])
     predicted = model.predicted_ratings([history])[0]
     rows = model.rating.item_index(model.ranking.item_ids)
     user = model.rating.user_index(np.array([history.profile_id]))[0]
@@ -268,7 +269,7 @@ def test_a_killed_trainings_leftovers_are_swept_by_the_next_run(trained, artifac
     orphan = artifact_dir / "model-999.npz"
     orphan.write_bytes(b"a version that no longer exists")
 
-    version = services.model_train(params={"n_factors": 5, "n_epochs": 2}, force=True)
+    version = training.model_train(params={"n_factors": 5, "n_epochs": 2}, force=True)
 
     assert sorted(p.name for p in artifact_dir.iterdir()) == sorted(
         [
@@ -276,3 +277,24 @@ def test_a_killed_trainings_leftovers_are_swept_by_the_next_run(trained, artifac
             f"model-{version.pk}.npz",
         ]
     )
+
+
+def test_a_retrain_is_due_once_enough_signals_came_in_since_the_last_training(
+    trained, settings
+):
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "RETRAIN_AFTER_SIGNALS": 2}
+    assert training.signals_since_last_training() == 0
+    assert training.retrain_due() is False
+
+    RatingFactory()
+    assert training.retrain_due() is False
+    RatingFactory()
+    assert training.retrain_due() is True
+
+
+def test_a_training_under_way_is_seen_as_running(trained):
+    assert training.training_running() is False
+
+    ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
+
+    assert training.training_running() is True

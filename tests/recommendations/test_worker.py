@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from accounts.models import Profile
 from catalog.services import demo_catalog_seed
-from recommendations import services, tasks
+from recommendations import tasks
 from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services import training
 
 pytestmark = pytest.mark.services
 
@@ -50,7 +51,7 @@ def test_a_training_run_on_the_worker_publishes_a_new_active_version(
 def test_a_training_that_fails_on_the_worker_leaves_the_old_version_active(
     celery_worker, catalog
 ):
-    active = services.model_train(params=SMALL)
+    active = training.model_train(params=SMALL)
 
     result = tasks.train_model.delay(algorithm="no-such-algorithm")
     with pytest.raises(ValueError, match="Unknown algorithm"):
@@ -58,13 +59,13 @@ def test_a_training_that_fails_on_the_worker_leaves_the_old_version_active(
 
     failed = ModelVersion.objects.exclude(pk=active.pk).get()
     assert failed.status == ModelVersion.Status.FAILED
-    assert services.active_version() == active
+    assert training.active_version() == active
 
 
 def test_a_rating_committed_through_the_site_changes_that_profiles_candidates(
     celery_worker, catalog, client
 ):
-    version = services.model_train(params=SMALL)
+    version = training.model_train(params=SMALL)
     profile = Profile.objects.order_by("pk").first()
     before = wait_for(
         lambda: ProfileCandidates.objects.filter(

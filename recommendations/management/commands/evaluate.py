@@ -4,10 +4,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.importers.movielens import MovieLensFormatError
-from recommendations import services
 from recommendations.engine.experiment import evaluate
 from recommendations.engine.rating import ALGORITHMS
 from recommendations.engine.splits import split_by_time, split_random
+from recommendations.services import dataset, training
 
 ROWS = [
     ("rating", "rmse"),
@@ -51,9 +51,9 @@ class Command(BaseCommand):
     ):
         try:
             if data:
-                inter, features = services.movielens_interactions(data)
+                inter, features = dataset.movielens_interactions(data)
             else:
-                inter, features = services.training_dataset(), services.genre_features()
+                inter, features = dataset.training_dataset(), dataset.genre_features()
         except (FileNotFoundError, MovieLensFormatError) as exc:
             raise CommandError(str(exc)) from None
         if len(inter) == 0:
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         else:
             train, test = split_by_time(inter, test_fraction=test_size or 0.2)
         result = evaluate(
-            train, test, services.training_config(algorithm), item_features=features
+            train, test, training.training_config(algorithm), item_features=features
         )
         result["split"] = {
             "kind": split,

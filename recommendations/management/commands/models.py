@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations import services
 from recommendations.models import ModelVersion
+from recommendations.services import training
 
 
 class Command(BaseCommand):
@@ -26,15 +26,15 @@ class Command(BaseCommand):
             return
         try:
             if action == "promote":
-                version = services.model_promote(
+                version = training.model_promote(
                     version=self._get(options["version"]), force=options["force"]
                 )
             else:
                 target = (
                     self._get(options["version"]) if options.get("version") else None
                 )
-                version = services.model_rollback(to=target)
-        except services.PromotionRefused as exc:
+                version = training.model_rollback(to=target)
+        except training.PromotionRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(f"Version #{version.pk} is now active."))
 

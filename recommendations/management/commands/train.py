@@ -3,8 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from recommendations import services
 from recommendations.engine.rating import ALGORITHMS
+from recommendations.services import training
 
 
 class Command(BaseCommand):
@@ -31,13 +31,13 @@ class Command(BaseCommand):
         self, *args, algorithm, params, tuned, force, json: bool, **options
     ) -> None:
         if tuned:
-            algorithm = algorithm or services.training_config().algorithm
-            params = services.tuned_params(algorithm)
+            algorithm = algorithm or training.training_config().algorithm
+            params = training.tuned_params(algorithm)
             if params is None:
                 raise CommandError(
                     f"No tuning run for {algorithm} yet: run `manage.py tune`."
                 )
-        stages = services.TRAINING_STAGES
+        stages = training.TRAINING_STAGES
         bar = tqdm(
             total=len(stages),
             desc="Training",
@@ -51,12 +51,12 @@ class Command(BaseCommand):
 
         try:
             with bar:
-                version = services.model_train(
+                version = training.model_train(
                     algorithm=algorithm, params=params, force=force, progress=progress
                 )
                 bar.n = len(stages)
                 bar.set_description("Training: done")
-        except services.TrainingInProgress as exc:
+        except training.TrainingInProgress as exc:
             raise CommandError(str(exc)) from None
         except (TypeError, ValueError) as exc:
             raise CommandError(f"Training failed: {exc}") from None

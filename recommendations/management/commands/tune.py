@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations import services
 from recommendations.engine.rating import ALGORITHMS
+from recommendations.services import training
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         if seconds <= 0:
             raise CommandError("--seconds must be positive.")
         try:
-            run = services.tuning_run(algorithm=algorithm, seconds=seconds)
+            run = training.tuning_run(algorithm=algorithm, seconds=seconds)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(

@@ -1,0 +1,812 @@
+"""What we hold about a person: one entry per personal model, read by everything
+that answers "what do you keep about me?".
+
+Each :class:`PersonalData` says, for one table, what the viewer calls it, the
+profile or account it belongs through, the kind of data it is erased and
+aged as (its category and the date retention compares), whether one row can
+be erased on its own and under which kind name, how it shows in the ledger
+and in the inventory, and how it is exported. The inventory and the ledger
+(:mod:`privacy.selectors`), the export (:mod:`privacy.exports`), erasure
+and retention (:mod:`privacy.services`) all read :data:`ENTRIES`, so a
+personal model registered here once appears in each of them; a test fails
+while a model pointing at a profile or an account is not registered.
+
+One vocabulary names single items everywhere (the ledger's URLs, the erase
+API, the consent log): ``rating``, ``play``, ``search``, ``thumbs_up``,
+``thumbs_down``, ``not_interested``, ``pick``, ``list`` and ``tag``.
+"""
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.admin.models import LogEntry
+from django.db import models
+from django.utils.text import capfirst
+
+from accounts.models import AccountErasureInProgress, Profile, User
+from activity.models import (
+    Feedback,
+    ListItem,
+    Rating,
+    SearchEvent,
+    TagApplication,
+    ViewingEvent,
+)
+from consent.models import PrivacySettings
+from privacy import export_rows
+from privacy.models import ConsentEvent, DataExport
+from recommendations.engine.dataset import IMPLICIT_VALUES
+from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+
+Row = export_rows.Row
+
+
+# --- the parts of an entry ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """One file of the export (``<name>.json``, and ``<name>.csv`` if tabular).
+
+    Without ``rows`` the file holds the columns named by ``fields``, ordered
+    by ``order``; a profile's rows come per profile, with its id and name.
+    """
+
+    name: str
+    description: str
+    fields: dict[str, str]
+    rows: Callable[[User], list[Row]] | None = None  # a builder of its own
+    model: type[models.Model] | None = None  # the table it holds, for row counts
+    tabular: bool = True
+    csv_rows: Callable[[list[Row]], list[Row]] | None = None  # flattening
+    order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the inventory: a key, a label and what the data is for."""
+
+    key: str
+    label: str
+    note: str = ""
+    #: Of an entry split by a column (``PersonalData.split_by``): the rows
+    #: with this value only.
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Counted in the inventory (per profile, or for the account), with the
+    dates of the first and last rows; one line, or one per value of the
+    entry's ``split_by`` column."""
+
+    lines: tuple[Line, ...]
+    first: str | None = None
+    last: str | None = None
+
+
+@dataclass(frozen=True)
+class Apart:
+    """Shown in a section of its own of a profile's inventory: the attribute of
+    :class:`privacy.selectors.ProfileInventory` that holds its row."""
+
+    attribute: str
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    """Not listed in the inventory, and why (it is still exported and erased)."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of an entry erasable on its own, under a kind name."""
+
+    name: str  # the kind, in the ledger's URL, the erase API and the consent log
+    label: str
+    plural: str
+    #: What deleting one changes, in the viewer's words, to follow "If
+    #: deleted, " (so it may start in lower case).
+    consequence: str
+    in_ledger: bool = True
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """How an entry's rows read in the ledger: when, and what is shown."""
+
+    at: str
+    title: bool = True
+    number: str | None = None  # the rating's stars, the play's progress
+    text: str | None = None  # the search's query
+    done: str | None = None  # a finished play
+
+
+@dataclass(frozen=True, eq=False)  # one of a kind: compared and hashed by identity
+class PersonalData:
+    """One table of personal data, and how every part of the privacy app reads it."""
+
+    model: type[models.Model]
+    #: Its key: the category a profile erases it by, the inventory's key.
+    name: str
+    label: str  # plural, in the viewer's words
+    #: The field it belongs through, to a profile or to the account; None for
+    #: the account itself.
+    owner: str | None
+    export: Export | None = None  # None: every column, as ``other/<table>``
+    inventory: Counted | Apart | Unlisted | None = None  # None: one line, counted
+    #: Erased as a category of a profile's data (``name``).
+    category: bool = False
+    time_field: str | None = None  # latest activity: what retention compares
+    retained: bool = False  # aged out by the retention window
+    #: Recommendations learn from it: erasing a row refreshes the profile,
+    #: drops its stored candidates and removes it from the model files.
+    signal: bool = False
+    #: The column whose values name its item kinds and inventory lines.
+    split_by: str | None = None
+    items: tuple[Item, ...] = ()
+    ledger: Ledger | None = None
+
+    def __post_init__(self) -> None:
+        export = self.export or _table_export(self)
+        rows = export.rows or functools.partial(_described_rows, self, export)
+        export = dataclasses.replace(export, model=self.model, rows=rows)
+        object.__setattr__(self, "export", export)
+        if self.inventory is None:
+            object.__setattr__(self, "inventory", _one_line(self.model))
+
+    @property
+    def by_profile(self) -> bool:
+        return self.owner is not None and (
+            self.model._meta.get_field(self.owner).related_model is Profile
+        )
+
+    @property
+    def user_path(self) -> str:
+        """The lookup from a row to the account's id."""
+        if self.owner is None:
+            return "pk"
+        return f"{self.owner}__user" if self.by_profile else self.owner
+
+    def rows_of(self, user: User) -> models.QuerySet:
+        """The rows that belong to ``user`` or one of its profiles."""
+        return self.model._default_manager.filter(**{self.user_path: user.pk})
+
+    def rows_of_profile(self, profile: Profile) -> models.QuerySet:
+        """The rows that belong to ``profile`` (none of an account's table)."""
+        if self.model is Profile:
+            return Profile.objects.filter(pk=profile.pk)
+        if not self.by_profile:
+            return self.model._default_manager.none()
+        return self.model._default_manager.filter(**{self.owner: profile})
+
+    def item_filter(self, item: "Item | None") -> dict[str, str]:
+        """The lookup that keeps its rows of kind ``item`` (all without one)."""
+        return {self.split_by: item.name} if item and self.split_by else {}
+
+    def item_of(self, row: models.Model) -> Item:
+        """The item kind of one of its rows."""
+        if self.split_by:
+            return next(i for i in self.items if i.name == getattr(row, self.split_by))
+        return self.items[0]
+
+
+def _counted(
+    key: str, label: str, note: str, first: str | None = None, last: str | None = None
+) -> Counted:
+    """Counted on one line."""
+    return Counted((Line(key, label, note),), first, last)
+
+
+def _one_line(model: type[models.Model]) -> Counted:
+    plural = capfirst(str(model._meta.verbose_name_plural))
+    return Counted((Line(model._meta.label_lower, plural),))
+
+
+# --- how tables are read for the export --------------------------------------------
+
+_PROFILE_COLUMNS = ("id", "profile_id", "profile")
+
+
+def _described_rows(entry: PersonalData, export: Export, user: User) -> list[Row]:
+    """The columns the export describes; a profile's rows per profile, named."""
+    rows = entry.rows_of(user)
+    if not entry.by_profile:
+        return list(rows.order_by(*export.order).values(*export.fields))
+    columns = [f for f in export.fields if f not in _PROFILE_COLUMNS]
+    rows = rows.order_by("profile_id", *export.order, "id").values(
+        "id", "profile_id", *columns
+    )
+    return export_rows.with_profile(rows, export_rows.profile_names(user))
+
+
+def _table_rows(entry: PersonalData, fields: tuple[str, ...], user: User) -> list[Row]:
+    return list(entry.rows_of(user).order_by("pk").values(*fields))
+
+
+def _table_export(entry: PersonalData) -> Export:
+    """Every column of the table, as it is, under ``other/``."""
+    model = entry.model
+    fields = {
+        f.attname: str(getattr(f, "verbose_name", f.name))
+        for f in model._meta.concrete_fields
+    }
+    return Export(
+        f"other/{model._meta.app_label}_{model._meta.model_name}",
+        f"The table {model._meta.label} ({model._meta.verbose_name}).",
+        fields,
+        rows=functools.partial(_table_rows, entry, tuple(fields)),
+    )
+
+
+# --- the words shared by several entries ------------------------------------------
+
+
+def _stars(signal: str) -> str:
+    """The implicit-feedback value of a signal, as the engine's table has it."""
+    return f"{IMPLICIT_VALUES[signal]:g}"
+
+
+_PROFILE = {"profile_id": "The profile.", "profile": "The profile's name."}
+_TITLE = {"title_id": "The title's number.", "title__title": "The title."}
+_STAFF_ONLY = Unlisted(
+    "Django's own record about an account that works in the admin site; "
+    "exported and erased with the account."
+)
+
+
+# --- the registry ----------------------------------------------------------------
+
+ENTRIES: tuple[PersonalData, ...] = (
+    PersonalData(
+        User,
+        "account",
+        "account",
+        owner=None,
+        inventory=Unlisted("The account itself: the privacy centre is its page."),
+        export=Export(
+            "account",
+            "Your account.",
+            {
+                "id": "The account's number.",
+                "email": "The e-mail address you log in with.",
+                "date_joined": "When the account was made.",
+                "last_login": "Your last log-in.",
+                "source": "signup (you signed up), movielens (imported), "
+                "demo (demo data).",
+                "is_active": "Whether the account may log in.",
+                "is_staff": "Whether the account may use the admin site.",
+            },
+        ),
+    ),
+    PersonalData(
+        Profile,
+        "profiles",
+        "profiles",
+        owner="user",
+        inventory=_counted(
+            "profiles",
+            "Profiles",
+            "Names, avatar colours and whether each is a kids profile.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "profiles",
+            "Your profiles (who is watching).",
+            {
+                "id": "The profile's number; other files name it as profile_id.",
+                "name": "The profile's name.",
+                "is_kids": "A kids profile sees titles for children only.",
+                "avatar_color": "The avatar's colour.",
+                "allow_training": "Whether its activity may improve "
+                "recommendations for others.",
+                "created_at": "When the profile was made.",
+                "activity_changed_at": "Last change to anything its rows are "
+                "built from.",
+            },
+            order=("id",),
+        ),
+    ),
+    PersonalData(
+        PrivacySettings,
+        "privacy_settings",
+        "privacy settings",
+        owner="profile",
+        inventory=Apart("settings"),
+        export=Export(
+            "privacy_settings",
+            "Each profile's privacy choices (a profile missing here has the "
+            "defaults: personalization on, nothing paused, contextual signals off, "
+            "keep activity, exploration 20, calibration on, no hidden genres).",
+            {
+                **_PROFILE,
+                "personalization": "Rows chosen from your activity (off: "
+                "everyone's rows).",
+                "pause_viewing_history": "While true, plays are not stored.",
+                "pause_search_history": "While true, searches are not stored.",
+                "contextual_signals": "Device and time of day are stored and used.",
+                "retention_months": "Activity older than this many months is "
+                "deleted (0: kept).",
+                "exploration": "0 = familiar, 100 = adventurous.",
+                "calibration": "The genre mix of Top picks follows your history's mix.",
+                "updated_at": "Last change.",
+                "hidden_genres": "Genres never recommended (CSV: separated by ';').",
+            },
+            rows=export_rows.privacy_settings,
+        ),
+    ),
+    PersonalData(
+        Rating,
+        "ratings",
+        "ratings",
+        owner="profile",
+        category=True,
+        time_field="updated_at",
+        retained=True,
+        signal=True,
+        items=(
+            Item(
+                "rating",
+                "Rating",
+                "Ratings",
+                "Top picks will no longer use this rating.",
+            ),
+        ),
+        ledger=Ledger(at="updated_at", number="value"),
+        inventory=_counted(
+            "ratings",
+            "Ratings",
+            "Your stars: the strongest signal for Top picks.",
+            first="created_at",
+            last="updated_at",
+        ),
+        export=Export(
+            "ratings",
+            "Stars you gave, 0.5 to 5.",
+            {
+                "id": "The rating's number.",
+                **_PROFILE,
+                **_TITLE,
+                "value": "Stars, 0.5 to 5 in halves.",
+                "created_at": "When you first rated it.",
+                "updated_at": "When you last changed it.",
+            },
+            order=("updated_at",),
+        ),
+    ),
+    PersonalData(
+        ViewingEvent,
+        "viewings",
+        "viewing history",
+        owner="profile",
+        category=True,
+        time_field="updated_at",
+        retained=True,
+        signal=True,
+        items=(
+            Item(
+                "play",
+                "Play",
+                "Plays",
+                "it is gone from your history and Continue watching, and Top "
+                "picks stop counting it.",
+            ),
+        ),
+        ledger=Ledger(at="started_at", number="progress", done="completed"),
+        inventory=_counted(
+            "viewings",
+            "Plays (viewing history)",
+            "What you played and how far: Continue watching, and for "
+            "titles you did not rate, a finished play counts as "
+            f"{_stars('completed')} stars, half way as "
+            f"{_stars('watched_half')}, less as {_stars('abandoned')}.",
+            first="started_at",
+            last="updated_at",
+        ),
+        export=Export(
+            "viewings",
+            "Every play you started.",
+            {
+                "id": "The viewing's number.",
+                **_PROFILE,
+                **_TITLE,
+                "started_at": "When the play started.",
+                "updated_at": "The last moment it played.",
+                "seconds_watched": "Seconds watched.",
+                "progress": "How far in, 0 to 1.",
+                "device_class": "tv, desktop, mobile or tablet; empty when "
+                "contextual signals were off.",
+                "completed": "Watched to the end.",
+                "dismissed": "Removed from Continue Watching.",
+            },
+            order=("started_at",),
+        ),
+    ),
+    PersonalData(
+        SearchEvent,
+        "searches",
+        "search history",
+        owner="profile",
+        category=True,
+        time_field="created_at",
+        retained=True,
+        items=(
+            Item(
+                "search",
+                "Search",
+                "Searches",
+                "it is gone from your search history (searches are not used for "
+                "recommendations).",
+            ),
+        ),
+        ledger=Ledger(at="created_at", title=False, text="query"),
+        inventory=_counted(
+            "searches",
+            "Searches",
+            "Your search history. Not used for recommendations.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "searches",
+            "What you searched for.",
+            {
+                "id": "The search's number.",
+                **_PROFILE,
+                "query": "The words searched.",
+                "created_at": "When.",
+            },
+            order=("created_at",),
+        ),
+    ),
+    PersonalData(
+        Feedback,
+        "feedback",
+        "thumbs and not interested",
+        owner="profile",
+        category=True,
+        time_field="created_at",
+        retained=True,
+        signal=True,
+        split_by="kind",
+        items=(
+            Item(
+                Feedback.Kind.THUMBS_UP.value,
+                "Thumbs up",
+                "Thumbs up",
+                "Top picks will no longer count this as a title you like.",
+            ),
+            Item(
+                Feedback.Kind.THUMBS_DOWN.value,
+                "Thumbs down",
+                "Thumbs down",
+                "Top picks will no longer count this as a title you dislike.",
+            ),
+            Item(
+                Feedback.Kind.NOT_INTERESTED.value,
+                "Not interested",
+                "Not interested (hidden titles)",
+                "the title may show in your rows again.",
+            ),
+            Item(
+                Feedback.Kind.PICK.value,
+                "Onboarding pick",
+                "Onboarding picks",
+                "Top picks will no longer use this pick.",
+            ),
+        ),
+        ledger=Ledger(at="created_at"),
+        inventory=Counted(
+            (
+                Line(
+                    "feedback_thumbs_up",
+                    "Thumbs up",
+                    "A like: Top picks count it as a "
+                    f"{_stars('thumbs_up')}-star rating.",
+                    Feedback.Kind.THUMBS_UP.value,
+                ),
+                Line(
+                    "feedback_thumbs_down",
+                    "Thumbs down",
+                    f"A dislike: Top picks count it as a {_stars('thumbs_down')}-star "
+                    "rating and push similar titles down.",
+                    Feedback.Kind.THUMBS_DOWN.value,
+                ),
+                Line(
+                    "feedback_not_interested",
+                    "Not interested (hidden titles)",
+                    "Hidden titles: never shown in your rows; similar titles are "
+                    "pushed down.",
+                    Feedback.Kind.NOT_INTERESTED.value,
+                ),
+                Line(
+                    "feedback_pick",
+                    "Onboarding picks",
+                    "Titles picked when the profile was new: counted as "
+                    f"{_stars('pick')}-star ratings.",
+                    Feedback.Kind.PICK.value,
+                ),
+            ),
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "feedback",
+            "Thumbs, onboarding picks and “not interested”.",
+            {
+                "id": "The feedback's number.",
+                **_PROFILE,
+                **_TITLE,
+                "kind": "thumbs_up, thumbs_down, not_interested or pick (onboarding).",
+                "created_at": "When.",
+            },
+            order=("created_at",),
+        ),
+    ),
+    PersonalData(
+        ListItem,
+        "list",
+        "My List",
+        owner="profile",
+        category=True,
+        time_field="added_at",
+        retained=True,
+        items=(
+            Item(
+                "list",
+                "My List entry",
+                "My List",
+                "the title is off My List.",
+                in_ledger=False,
+            ),
+        ),
+        inventory=_counted(
+            "list",
+            "My List",
+            "Titles you saved. Shown to you; not used to pick other titles.",
+            first="added_at",
+            last="added_at",
+        ),
+        export=Export(
+            "my_list",
+            "Titles on My List.",
+            {
+                "id": "The entry's number.",
+                **_PROFILE,
+                **_TITLE,
+                "added_at": "When it was added.",
+            },
+            order=("added_at",),
+        ),
+    ),
+    PersonalData(
+        TagApplication,
+        "tags",
+        "tags",
+        owner="profile",
+        category=True,
+        time_field="created_at",
+        retained=True,
+        items=(
+            Item(
+                "tag",
+                "Tag",
+                "Tags",
+                "the tag is gone from the title (tags are not used for "
+                "recommendations).",
+                in_ledger=False,
+            ),
+        ),
+        inventory=_counted(
+            "tags",
+            "Tags you applied",
+            "Words you put on titles (imported). Not used for recommendations.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "tag_applications",
+            "Tags you put on titles.",
+            {
+                "id": "The tag's use number.",
+                **_PROFILE,
+                **_TITLE,
+                "tag__name": "The tag.",
+                "created_at": "When.",
+            },
+            order=("created_at",),
+        ),
+    ),
+    PersonalData(
+        RowEngagement,
+        "row_engagement",
+        "row engagement",
+        owner="profile",
+        category=True,
+        time_field="updated_at",
+        retained=True,
+        inventory=_counted(
+            "row_engagement",
+            "Row engagement",
+            "How often you act on each kind of row; busier rows rise on "
+            "your home page.",
+            last="updated_at",
+        ),
+        export=Export(
+            "row_engagement",
+            "How often you acted on a title reached from each kind of home row "
+            "(rows you use more rise on your home page).",
+            {
+                "id": "The entry's number.",
+                **_PROFILE,
+                "row_kind": "The kind of row.",
+                "count": "How many times.",
+                "updated_at": "The last time.",
+            },
+            order=("updated_at",),
+        ),
+    ),
+    # Rows turned down ("not because you watched X") are a choice, not
+    # activity: retention keeps them.
+    PersonalData(
+        SeedExclusion,
+        "seed_exclusions",
+        "rows you turned down",
+        owner="profile",
+        category=True,
+        time_field="created_at",
+        inventory=_counted(
+            "seed_exclusions",
+            "Rows you turned down",
+            "Titles you asked us not to base “Because you watched” rows on.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "seed_exclusions",
+            "Titles you asked not to base “Because you watched” rows on.",
+            {
+                "id": "The entry's number.",
+                **_PROFILE,
+                **_TITLE,
+                "created_at": "When.",
+            },
+            order=("created_at",),
+        ),
+    ),
+    PersonalData(
+        ConsentEvent,
+        "consent_log",
+        "consent log",
+        owner="user",
+        inventory=_counted(
+            "consent_log",
+            "Consent log",
+            "Every settings change, export and erasure: what, old → new, when.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "consent_log",
+            "Every privacy setting change, export and erasure on this account.",
+            {
+                "id": "The entry's number.",
+                "created_at": "When.",
+                "kind": "setting, export or erasure.",
+                "what": "What changed or was erased.",
+                "old_value": "Before.",
+                "new_value": "After.",
+                "profile_id_at_time": "The profile it concerned (empty: the account).",
+                "profile_name": "That profile's name at the time.",
+            },
+            order=("created_at", "id"),
+        ),
+    ),
+    PersonalData(
+        DataExport,
+        "exports",
+        "data exports",
+        owner="user",
+        inventory=_counted(
+            "exports",
+            "Data exports",
+            "Your “Download my data” requests; each zip is deleted after 7 days.",
+            first="created_at",
+            last="created_at",
+        ),
+        export=Export(
+            "exports",
+            "Your data exports, this one included.",
+            {
+                "id": "The export's number.",
+                "status": "pending, running, ready, failed or expired.",
+                "created_at": "When you asked for it.",
+                "finished_at": "When it was built.",
+                "expires_at": "When its file is deleted.",
+                "size": "The zip's size in bytes.",
+                "row_counts": "Rows per table in it (JSON; empty while it is built).",
+            },
+            order=("created_at", "id"),
+        ),
+    ),
+    PersonalData(
+        ProfileCandidates,
+        "candidates",
+        "Top picks candidates",
+        owner="profile",
+        inventory=Apart("candidates"),
+        export=Export(
+            "candidates",
+            "Derived: each profile's stored candidates, the titles its rows are "
+            "picked from, best first (CSV: one line per title).",
+            {
+                **_PROFILE,
+                "model_version": "The model version that scored them.",
+                "updated_at": "When they were scored (JSON only).",
+                "titles": "The candidates (JSON only): rank, title_id, title, "
+                "score, predicted_rating.",
+                "rank": "Position, 1 = best (CSV).",
+                "title_id": "The title's number (CSV).",
+                "title": "The title (CSV).",
+                "score": "The ranking score, standardised per profile (CSV).",
+                "predicted_rating": "The predicted stars, 0.5 to 5 (CSV).",
+            },
+            rows=export_rows.candidates,
+            csv_rows=export_rows.candidates_flat,
+        ),
+    ),
+    PersonalData(LogEntry, "admin_log", "admin log", "user", inventory=_STAFF_ONLY),
+    PersonalData(
+        User.groups.through, "groups", "staff groups", "user", inventory=_STAFF_ONLY
+    ),
+    PersonalData(
+        User.user_permissions.through,
+        "permissions",
+        "staff permissions",
+        "user",
+        inventory=_STAFF_ONLY,
+    ),
+)
+
+#: Tables that point at an account or a profile but hold nothing about the
+#: person, and why (the registry's test allows exactly these).
+NOT_PERSONAL: dict[type[models.Model], str] = {
+    AccountErasureInProgress: "A marker that lives only inside an account "
+    "erasure's transaction (it names the account by id).",
+}
+
+
+def entry_for(model: type[models.Model]) -> PersonalData:
+    return next(entry for entry in ENTRIES if entry.model is model)
+
+
+#: Every kind of data a profile can erase as a whole, by name.
+CATEGORIES: dict[str, PersonalData] = {e.name: e for e in ENTRIES if e.category}
+#: Every kind of single item, by name: the entry it is a row of, and the item.
+ITEMS: dict[str, tuple[PersonalData, Item]] = {
+    item.name: (entry, item) for entry in ENTRIES for item in entry.items
+}
+#: The ledger's kinds, in the order its filter lists them.
+LEDGER_KINDS: dict[str, Item] = {
+    name: item for name, (_, item) in ITEMS.items() if item.in_ledger
+}
+#: Names the erase service took before the ledger's were chosen, still
+#: accepted there (tests erase by them): a viewing is a play; "feedback" is
+#: any thumb, hidden title or pick (the consent log names the row's own kind).
+LEGACY_ITEM_KINDS: dict[str, tuple[PersonalData, Item | None]] = {
+    "viewing": ITEMS["play"],
+    "feedback": (entry_for(Feedback), None),
+}
+
+
+def item_kind(name: str) -> tuple[PersonalData, Item | None]:
+    """The entry and item of an item kind's name; ``ValueError`` if unknown."""
+    found = ITEMS.get(name) or LEGACY_ITEM_KINDS.get(name)
+    if found is None:
+        raise ValueError(f"Unknown kind “{name}”; one of {', '.join(ITEMS)}.")
+    return found

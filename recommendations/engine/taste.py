@@ -1,0 +1,86 @@
+"""A profile's taste: the titles it liked, how much, and their genre mix.
+
+One rule, used wherever Marquee says what a profile likes: the home rows
+(Top picks' calibration target, the genre rows, "Outside your usual", the
+collections for fans of a genre) and the privacy centre's "What we work
+out" (shown and exported). Plain values in, plain values out.
+
+How much a title is liked (0 is not liked; the first rule that applies wins):
+
+- turned down ("not interested" or thumbs down): 0, whatever else happened;
+- rated: ``rating / 5`` from :data:`LIKED_MIN_RATING` up, 0 below it;
+- otherwise the strongest of: thumbs up :data:`THUMBS_UP_WEIGHT`, an
+  onboarding pick :data:`PICK_WEIGHT`, watched at least half way or to the
+  end (``dataset.viewing_signal`` is not "abandoned") :data:`WATCHED_WEIGHT`.
+
+The genre mix is Steck's p(g|u) over the liked titles, each weighed as above
+(``rerank.genre_distribution``: a title in two genres gives each half).
+"""
+
+from collections.abc import Collection, Iterable, Mapping
+
+import numpy as np
+
+from recommendations.engine.dataset import NEGATIVE_SIGNALS, index_of, viewing_signal
+from recommendations.engine.rerank import genre_distribution
+
+#: A rating below this is not liking (3★ and up: weighed by the stars).
+LIKED_MIN_RATING = 3.0
+THUMBS_UP_WEIGHT = 1.0
+PICK_WEIGHT = 0.8
+WATCHED_WEIGHT = 0.8
+
+
+def liked_weights(
+    *,
+    ratings: Mapping[int, float],
+    viewings: Iterable[tuple[int, float, bool]],
+    feedback: Mapping[int, Collection[str]],
+) -> dict[int, float]:
+    """Liked titles and how much (0..1), by the rule above.
+
+    ``ratings``: title → stars; ``viewings``: (title, progress 0..1,
+    completed), in any order; ``feedback``: title → its kinds
+    ("thumbs_up", "pick", "not_interested", "thumbs_down").
+    """
+    weights: dict[int, float] = {}
+    for title_id, progress, completed in viewings:
+        if viewing_signal(progress, completed) != "abandoned":
+            weights[title_id] = max(weights.get(title_id, 0), WATCHED_WEIGHT)
+    for title_id, kinds in feedback.items():
+        if "thumbs_up" in kinds:
+            weights[title_id] = max(weights.get(title_id, 0), THUMBS_UP_WEIGHT)
+        elif "pick" in kinds:
+            weights[title_id] = max(weights.get(title_id, 0), PICK_WEIGHT)
+    for title_id, value in ratings.items():
+        weights[title_id] = value / 5.0 if value >= LIKED_MIN_RATING else 0.0
+    for title_id, kinds in feedback.items():
+        if NEGATIVE_SIGNALS.intersection(kinds):
+            weights[title_id] = 0.0
+    return {t: w for t, w in weights.items() if w > 0}
+
+
+def genre_mix(
+    weights: Mapping[int, float], ids: np.ndarray, features: np.ndarray
+) -> np.ndarray:
+    """The liked titles' genre shares: one per column of ``features``,
+    summing to 1, or all zeros when no liked title is in the catalog.
+
+    ``ids``: the catalog's sorted title ids; ``features``: its (n, G) genre
+    matrix (one-hot). Liked titles not in the catalog do not count.
+    """
+    pos = index_of(ids, list(weights))
+    found = pos >= 0
+    if not found.any():
+        return np.zeros(features.shape[1])
+    w = np.array(list(weights.values()), dtype=np.float64)
+    return genre_distribution(features[pos[found]], w[found])
+
+
+def liked_in_mix(
+    weights: Mapping[int, float], ids: np.ndarray, features: np.ndarray
+) -> int:
+    """How many liked titles make up :func:`genre_mix` (in the catalog, with
+    a genre)."""
+    pos = index_of(ids, list(weights))
+    return int(np.count_nonzero(features[pos[pos >= 0]].any(axis=1)))

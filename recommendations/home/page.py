@@ -1,0 +1,417 @@
+"""A whole home page: which rows, in what order, each title at most twice.
+
+:func:`home_page` is the one entry: it decides whether the page is personal
+(:func:`page_builder`, with the note that says why not), has a
+:class:`RowBuilder` build every row (``shared``, ``personal``), orders them
+(engagement, exploration, pinned collections), de-duplicates them and reads
+the titles shown in one query. :func:`home_for_tastes` is the staff preview.
+"""
+
+import copy
+import math
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+from django.utils import timezone
+
+from accounts.models import Profile
+from activity.models import Feedback
+from catalog.models import Title
+from consent.models import PrivacySettings
+from consent.policy import hidden_genre_ids, settings_for
+from recommendations.engine import rerank
+from recommendations.engine.recommender import History
+from recommendations.home.personal import PersonalRows
+from recommendations.home.rows import (
+    ENGAGEMENT_RISE,
+    FIRST_SCREEN,
+    MAX_PER_PAGE,
+    PERSONAL_ORDER,
+    SHARED_ORDER,
+    HomePage,
+    Row,
+    RowDraft,
+)
+from recommendations.home.shared import SharedRows
+from recommendations.home.signals import Candidates, Signals, load_signals
+from recommendations.home.snapshot import catalog_snapshot
+from recommendations.models import ProfileCandidates
+from recommendations.services import training
+
+
+class UnknownMood(ValueError):
+    pass
+
+
+class RowBuilder(PersonalRows, SharedRows):
+    """Builds every row of one page; each row's method returns a
+    :class:`RowDraft` (or None), :meth:`page` orders, de-duplicates and reads
+    the titles."""
+
+    def shared_drafts(self) -> list[RowDraft]:
+        drafts = [self.trending(), self.top10(), self.new()]
+        drafts += self.popular_genres()
+        return [d for d in drafts if d is not None]
+
+    def personal_drafts(self) -> list[RowDraft]:
+        drafts = [
+            self.continue_watching(),
+            self.short_on_time(),
+            self.top_picks(),
+            *self.because(),
+            self.trending(),
+            self.my_list(),
+            self.top10(),
+            *self.genre_rows(),
+            self.gems(),
+            self.new(),
+            self.outside(),
+        ]
+        return [d for d in drafts if d is not None]
+
+    def page(self, profile: Profile | None, note: str = "") -> HomePage:
+        """Every row built, ordered and de-duplicated, with its titles read
+        (one query); ``note`` says why the rows are not personal."""
+        drafts = self.personal_drafts() if self.personal else self.shared_drafts()
+        drafts += self.collection_drafts()
+        progress = {t: state for d in drafts for t, state in d.progress.items()}
+        kept = _dedupe(self.order(drafts))
+        excluded = sorted(self.signals.seed_exclusions) if self.signals else []
+        wanted = {t for d in kept for t in d.ids}
+        wanted |= {d.seed_id for d in kept if d.seed_id} | set(excluded)
+        titles = self.fetch(profile, wanted)
+        rows = []
+        for d in kept:
+            seed = titles.get(d.seed_id) if d.seed_id else None
+            if d.seed_id and seed is None:
+                continue
+            row_titles = []
+            for rank, t in enumerate(d.ids, start=1):
+                if t not in titles:
+                    continue
+                title = copy.copy(titles[t])
+                title.match = None if d.kind == "continue" else self.match(t)
+                title.why = d.why.get(t, "")
+                if seed is not None:
+                    title.why = title.why.replace("{seed}", seed.title)
+                title.rank = d.ranks.get(t, rank)
+                title.viewing_id, title.progress = progress.get(t, (None, None))
+                row_titles.append(title)
+            if row_titles:
+                rows.append(
+                    Row(
+                        key=d.key,
+                        kind=d.kind,
+                        name=d.name.replace("{seed}", seed.title) if seed else d.name,
+                        reason=d.reason,
+                        titles=row_titles,
+                        seed_id=d.seed_id,
+                        more_url=d.more_url,
+                    )
+                )
+        return HomePage(
+            rows=rows,
+            personalized=self.personal,
+            note=note,
+            bubble=self.bubble(rows),
+            excluded_seeds=[titles[t] for t in excluded if t in titles],
+        )
+
+    def fetch(self, profile: Profile | None, ids: set[int]) -> dict[int, Title]:
+        """The titles, in one query, with the snapshot's rating count and mean.
+
+        Each row gets its own copy of a title (with its own ``why``).
+        """
+        if not ids:
+            return {}
+        found = Title.objects.for_profile(profile).in_bulk(sorted(ids))
+        pos = self.snap.index(found)
+        out = {}
+        for (t, title), p in zip(found.items(), pos, strict=True):
+            if p < 0 or (self.kids and not self.snap.kids_ok[p]):
+                continue
+            title.rating_count = int(self.snap.rating_count[p])
+            mean = self.snap.rating_mean[p]
+            title.rating_mean = None if np.isnan(mean) else float(mean)
+            out[t] = title
+        return out
+
+    def bubble(self, rows: list[Row]) -> list[tuple[str, float, float]]:
+        shown = self.snap.index({t.pk for row in rows for t in row.titles})
+        shown = shown[shown >= 0]
+        if len(shown) == 0 or not self.snap.genre_order:
+            return []
+        page_mix = rerank.genre_distribution(self.snap.features[shown])
+        catalog_mix = rerank.genre_distribution(self.snap.features[self.visible])
+        out = [
+            (self.snap.genre_names[g], float(page_mix[j]), float(catalog_mix[j]))
+            for j, g in enumerate(self.snap.genre_order)
+            if page_mix[j] > 0 or catalog_mix[j] > 0
+        ]
+        return sorted(out, key=lambda b: (-b[1], -b[2], b[0]))
+
+    def order(self, drafts: list[RowDraft]) -> list[RowDraft]:
+        base = PERSONAL_ORDER if self.personal else SHARED_ORDER
+        engagement = self.signals.engagement if self.personal else {}
+
+        def place(d: RowDraft) -> tuple[float, int]:
+            index = base.index(d.slot)
+            if d.kind == "continue":
+                return (-math.inf, index)
+            rise = ENGAGEMENT_RISE * math.floor(
+                math.log2(1 + engagement.get(d.kind, 0))
+            )
+            if d.kind == "outside":
+                rise += self.exploration // 20
+            return (index - rise - 0.5 if rise else index, index)
+
+        rows = sorted((d for d in drafts if d.pinned is None), key=place)
+        for d in sorted(
+            (d for d in drafts if d.pinned is not None), key=lambda d: d.pinned
+        ):
+            rows.insert(min(d.pinned, len(rows)), d)
+        return rows
+
+
+def _dedupe(drafts: list[RowDraft]) -> list[RowDraft]:
+    """Keeps each row's best titles such that a title shows at most once in the
+    first screen and at most twice on the page; drops rows left too short."""
+    shown: Counter[int] = Counter()
+    first_screen: set[int] = set()
+    kept: list[RowDraft] = []
+    for d in drafts:
+        on_first = len(kept) < FIRST_SCREEN
+        picks: list[int] = []
+        for t in d.ids:
+            if len(picks) == d.max_len:
+                break
+            if (
+                t in picks
+                or shown[t] >= MAX_PER_PAGE
+                or (on_first and t in first_screen)
+            ):
+                continue
+            picks.append(t)
+        # A row that de-duplication left too short goes; a short row by
+        # nature (a small catalog, one title in progress) stays.
+        if not picks or len(picks) < min(d.min_len, len(set(d.ids))):
+            continue
+        kept.append(replace(d, ids=picks))
+        shown.update(picks)
+        if on_first:
+            first_screen.update(picks)
+    return kept
+
+
+# --- the page of a profile, a visitor, a made-up taste -----------------------------
+
+
+def mood_for(key: str | None) -> rerank.Mood | None:
+    """The mood of a chip's key; None for none; :class:`UnknownMood` otherwise."""
+    if not key:
+        return None
+    try:
+        return rerank.MOODS[key]
+    except KeyError:
+        raise UnknownMood(key) from None
+
+
+def context_for(
+    profile: Profile | None, *, now: datetime | None, device: str
+) -> rerank.Context | None:
+    """Time of day and device, only for a profile that allows contextual signals."""
+    if profile is None or not settings_for(profile).contextual_signals:
+        return None
+    hour = timezone.localtime(now or timezone.now()).hour
+    return rerank.Context(hour=hour, device=device if device in rerank.DEVICES else "")
+
+
+def context_bucket(ctx: rerank.Context | None) -> str:
+    """What of the context changes the rows (for cache keys)."""
+    if ctx is None:
+        return ""
+    return f"{'late' if ctx.is_late else ''}{'mobile' if ctx.is_mobile else ''}"
+
+
+def home_page(
+    *,
+    profile: Profile | None,
+    mood: str | None = None,
+    now: datetime | None = None,
+    device: str = "",
+) -> HomePage:
+    """The home page of ``profile`` (or of a visitor without one).
+
+    Raises :class:`UnknownMood` for a mood that is not in ``rerank.MOODS``.
+    """
+    builder, note = page_builder(profile=profile, mood=mood, now=now, device=device)
+    return builder.page(profile, note)
+
+
+def page_builder(
+    *,
+    profile: Profile | None,
+    mood: str | None = None,
+    now: datetime | None = None,
+    device: str = "",
+) -> tuple[RowBuilder, str]:
+    """What builds the profile's rows, and the note when they are not personal."""
+    mood_obj = mood_for(mood)
+    now = now or timezone.now()
+    if profile is None:
+        return _shared_builder(kids=False, hidden=set(), mood=mood_obj, now=now), ""
+    kids = profile.is_kids
+    settings = settings_for(profile)
+    hidden = hidden_genre_ids(settings)
+    shared = _shared_builder(kids=kids, hidden=hidden, mood=mood_obj, now=now)
+    if not settings.personalization:
+        return shared, personalization_off_note(profile)
+    stored = (
+        ProfileCandidates.objects.filter(profile=profile)
+        .values_list("model_version_id", "title_ids", "scores", "predicted")
+        .first()
+    )
+    version = training.active_version()
+    if version is None:
+        return shared, no_model_note()
+    if stored is None or stored[0] is None:
+        return shared, new_profile_note(profile)
+    signals = load_signals(profile)
+    if not signals.has_signal:
+        return shared, new_profile_note(profile)
+    builder = RowBuilder(
+        snap=shared.snap,
+        kids=kids,
+        hidden=hidden,
+        mood=mood_obj,
+        now=now,
+        signals=signals,
+        candidates=Candidates.of(*stored[1:]),
+        model=training.recommender_for(version),
+        exploration=settings.exploration,
+        calibration=settings.calibration,
+        context=context_for(profile, now=now, device=device),
+        profile_name=profile.name,
+    )
+    return builder, ""
+
+
+def home_for_tastes(
+    *, genre_ids: list[int], title_ids: list[int], kids: bool = False
+) -> HomePage:
+    """The rows a new profile with these picks would get (staff preview).
+
+    A made-up history (the picked titles, and the five most rated titles of
+    each picked genre, as onboarding picks) is folded into the active model;
+    nothing is written and no real profile is read.
+    """
+    now = timezone.now()
+    version = training.active_version()
+    snap = catalog_snapshot()
+    if version is None:
+        return _shared_page(
+            kids=kids, hidden=set(), mood=None, now=now, note=no_model_note()
+        )
+    visible = snap.kids_ok if kids else np.ones(len(snap.ids), dtype=bool)
+    picks: list[int] = []
+    for t, pos in zip(title_ids, snap.index(title_ids), strict=True):
+        if pos >= 0 and visible[pos] and t not in picks:
+            picks.append(int(t))
+    for genre_id in genre_ids:
+        if genre_id not in snap.genre_order:
+            continue
+        col = snap.genre_column(genre_id)
+        members = np.flatnonzero((snap.features[:, col] > 0) & visible)
+        best = members[np.argsort(-snap.rating_count[members], kind="stable")][:5]
+        picks += [int(snap.ids[i]) for i in best if int(snap.ids[i]) not in picks]
+    if not picks:
+        return _shared_page(
+            kids=kids,
+            hidden=set(),
+            mood=None,
+            now=now,
+            note=("Pick some titles or genres to see the rows they would lead to."),
+        )
+    model = training.recommender_for(version)
+    history = History(
+        profile_id=-1,
+        items=np.array(picks, dtype=np.int64),
+        values=np.full(len(picks), 4.0),
+        hidden=np.zeros(0, dtype=np.int64),
+        use_trained_vector=False,
+    )
+    (found,) = model.candidates([history], count=300)
+    signals = Signals(
+        feedback={t: {Feedback.Kind.PICK} for t in picks}, picks_seed=True
+    )
+    builder = RowBuilder(
+        snap=snap,
+        kids=kids,
+        hidden=set(),
+        mood=None,
+        now=now,
+        signals=signals,
+        candidates=Candidates.of(found.title_ids, found.scores, found.predicted),
+        model=model,
+        exploration=PrivacySettings._meta.get_field("exploration").default,
+        calibration=PrivacySettings._meta.get_field("calibration").default,
+        context=None,
+        profile_name="this taste",
+    )
+    return builder.page(None)
+
+
+def personalization_off_note(profile: Profile) -> str:
+    return (
+        f"Personalized rows are off for {profile.name}: these rows are the same "
+        "for everyone, and nothing you watch or rate is used to choose them."
+    )
+
+
+def new_profile_note(profile: Profile) -> str:
+    return (
+        f"Marquee doesn’t know what {profile.name} likes yet, so these rows are "
+        "the same for everyone. Rate a few titles or pick some favourites and "
+        "they become yours."
+    )
+
+
+def no_model_note() -> str:
+    return (
+        "Personal recommendations aren’t ready yet: these rows are the same for "
+        "everyone until the first model is trained."
+    )
+
+
+def _shared_page(
+    *,
+    kids: bool,
+    hidden: set[int],
+    mood: rerank.Mood | None,
+    now: datetime,
+    note: str,
+) -> HomePage:
+    return _shared_builder(kids=kids, hidden=hidden, mood=mood, now=now).page(
+        None, note
+    )
+
+
+def _shared_builder(
+    *, kids: bool, hidden: set[int], mood: rerank.Mood | None, now: datetime
+) -> RowBuilder:
+    return RowBuilder(
+        snap=catalog_snapshot(),
+        kids=kids,
+        hidden=hidden,
+        mood=mood,
+        now=now,
+        signals=None,
+        candidates=None,
+        model=None,
+        exploration=0,
+        calibration=False,
+        context=None,
+        profile_name="",
+    )

@@ -1,0 +1,224 @@
+"""What a profile did, as the home rows read it, and the taste worked out from it.
+
+:func:`load_signals` reads the profile's signals (six queries);
+:func:`taste_vector` turns them into the genre mix the rows use (the rule is
+``recommendations.engine.taste``); :func:`taste_of` is that same mix for the
+privacy centre, which shows and exports it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.utils import timezone
+
+from accounts.models import Profile
+from activity.models import Feedback, ListItem, Rating, ViewingEvent
+from recommendations.engine import taste
+from recommendations.engine.dataset import NEGATIVE_SIGNALS
+from recommendations.home.snapshot import CatalogSnapshot, catalog_snapshot
+from recommendations.models import RowEngagement, SeedExclusion
+
+SEED_MIN_RATING = 4.0
+
+
+@dataclass(frozen=True)
+class Viewing:
+    id: int
+    title_id: int
+    progress: float
+    completed: bool
+    dismissed: bool
+    started_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class Signals:
+    """What a profile did, as the rows need it."""
+
+    ratings: dict[int, tuple[float, datetime]] = field(default_factory=dict)
+    viewings: list[Viewing] = field(default_factory=list)  # newest first
+    feedback: dict[int, set[str]] = field(default_factory=dict)
+    my_list: list[int] = field(default_factory=list)  # newest first
+    seed_exclusions: set[int] = field(default_factory=set)
+    engagement: dict[str, int] = field(default_factory=dict)
+    #: For a made-up history (staff preview): picked titles seed rows too.
+    picks_seed: bool = False
+
+    @property
+    def has_signal(self) -> bool:
+        return bool(self.ratings or self.viewings or self.feedback)
+
+    def turned_down(self) -> set[int]:
+        return {t for t, kinds in self.feedback.items() if kinds & NEGATIVE_SIGNALS}
+
+    def seen(self) -> set[int]:
+        """Titles it rated, played or picked in onboarding: not recommended back."""
+        picked = {
+            t for t, kinds in self.feedback.items() if Feedback.Kind.PICK in kinds
+        }
+        return set(self.ratings) | {v.title_id for v in self.viewings} | picked
+
+    def liked_weights(self) -> dict[int, float]:
+        """Titles the profile liked, weighted (``engine.taste``): the history
+        whose genre mix is its taste (calibration target, genre rows)."""
+        return taste.liked_weights(
+            ratings={t: value for t, (value, _) in self.ratings.items()},
+            viewings=[(v.title_id, v.progress, v.completed) for v in self.viewings],
+            feedback=self.feedback,
+        )
+
+    def seeds(self) -> list[tuple[int, str]]:
+        """(title, why it seeds) for recent well-liked titles, newest first."""
+        found: dict[int, tuple[datetime, str]] = {}
+        for t, (value, at) in self.ratings.items():
+            if value >= SEED_MIN_RATING:
+                found[t] = (at, f"rated {value:g}★")
+        for v in self.viewings:
+            if v.completed and v.title_id not in found:
+                found[v.title_id] = (v.updated_at, "watched")
+        if self.picks_seed:
+            epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+            for t, kinds in self.feedback.items():
+                if Feedback.Kind.PICK in kinds and t not in found:
+                    found[t] = (epoch, "liked")
+        ordered = sorted(found.items(), key=lambda p: (p[1][0], p[0]), reverse=True)
+        return [(t, how) for t, (_, how) in ordered if t not in self.seed_exclusions]
+
+
+def load_signals(profile: Profile) -> Signals:
+    """The profile's signals, in six queries."""
+    return Signals(
+        ratings=_ratings(profile),
+        viewings=_viewings(profile),
+        feedback=_feedback(profile),
+        my_list=list(
+            ListItem.objects.filter(profile=profile)
+            .order_by("-added_at", "-id")
+            .values_list("title_id", flat=True)
+        ),
+        seed_exclusions=set(
+            SeedExclusion.objects.filter(profile=profile).values_list(
+                "title_id", flat=True
+            )
+        ),
+        engagement=dict(
+            RowEngagement.objects.filter(profile=profile).values_list(
+                "row_kind", "count"
+            )
+        ),
+    )
+
+
+def _ratings(profile: Profile) -> dict[int, tuple[float, datetime]]:
+    return {
+        t: (v, at)
+        for t, v, at in Rating.objects.filter(profile=profile).values_list(
+            "title_id", "value", "updated_at"
+        )
+    }
+
+
+def _viewings(profile: Profile) -> list[Viewing]:
+    return [
+        Viewing(*row)
+        for row in ViewingEvent.objects.filter(profile=profile)
+        .order_by("-started_at", "-id")
+        .values_list(
+            "id",
+            "title_id",
+            "progress",
+            "completed",
+            "dismissed",
+            "started_at",
+            "updated_at",
+        )
+    ]
+
+
+def _feedback(profile: Profile) -> dict[int, set[str]]:
+    feedback: dict[int, set[str]] = {}
+    for title_id, kind in Feedback.objects.filter(profile=profile).values_list(
+        "title_id", "kind"
+    ):
+        feedback.setdefault(title_id, set()).add(kind)
+    return feedback
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The profile's stored candidates (``ProfileCandidates``), best first."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    predicted: np.ndarray
+
+    @classmethod
+    def of(cls, title_ids, scores, predicted) -> "Candidates":
+        return cls(
+            np.asarray(title_ids, dtype=np.int64),
+            np.asarray(scores, dtype=np.float64),
+            np.asarray(predicted, dtype=np.float64),
+        )
+
+
+# --- the taste ------------------------------------------------------------------
+
+
+def taste_vector(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
+    """The genre mix of the profile's liked history, one share per genre of
+    ``snap.genre_order`` (zeros without a history)."""
+    if signals is None:
+        return np.zeros(len(snap.genre_order))
+    return taste.genre_mix(signals.liked_weights(), snap.ids, snap.features)
+
+
+@dataclass(frozen=True)
+class GenreShare:
+    name: str
+    slug: str
+    share: float  # of the liked titles' genre mix, 0..1
+
+
+@dataclass(frozen=True)
+class Taste:
+    """A profile's taste as its rows use it, for the privacy centre."""
+
+    genres: tuple[GenreShare, ...]  # every genre with a share, strongest first
+    liked_titles: int  # the liked titles the mix is made of
+    catalog_genres: int
+
+
+def taste_of(profile: Profile) -> Taste:
+    """The genre mix the profile's rows use (:func:`taste_vector`), by genre.
+
+    Reads only the signals the taste is made of (three queries) and the
+    cached catalog snapshot. Ties in share are ordered by genre name.
+    """
+    snap = catalog_snapshot()
+    signals = Signals(
+        ratings=_ratings(profile),
+        viewings=_viewings(profile),
+        feedback=_feedback(profile),
+    )
+    shares = taste_vector(snap, signals)
+    genres = sorted(
+        (
+            GenreShare(
+                name=snap.genre_names[g],
+                slug=snap.genre_slugs[g],
+                share=float(shares[j]),
+            )
+            for j, g in enumerate(snap.genre_order)
+            if shares[j] > 0
+        ),
+        key=lambda s: (-s.share, s.name),
+    )
+    return Taste(
+        genres=tuple(genres),
+        liked_titles=taste.liked_in_mix(
+            signals.liked_weights(), snap.ids, snap.features
+        ),
+        catalog_genres=len(snap.genre_order),
+    )

@@ -1,0 +1,76 @@
+"""Each profile's candidates: scored by the active model and stored.
+
+A whole shard of profiles is scored after a promotion (fanned out by
+``tasks.refresh_all_candidates``); one profile is folded in again whenever its
+signals change (``profile_refresh``), without waiting for a retrain.
+"""
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Profile
+from recommendations.engine.recommender import Candidates, History
+from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services import training
+from recommendations.services.dataset import profile_histories
+
+
+def _store(version: ModelVersion | None, results: list[Candidates]) -> None:
+    now = timezone.now()
+    ProfileCandidates.objects.bulk_create(
+        [
+            ProfileCandidates(
+                profile_id=c.profile_id,
+                model_version=version,
+                title_ids=c.title_ids.tolist(),
+                scores=np.round(c.scores, 4).tolist(),
+                predicted=np.round(c.predicted, 3).tolist(),
+                updated_at=now,
+            )
+            for c in results
+        ],
+        update_conflicts=True,
+        unique_fields=["profile"],
+        update_fields=[
+            "model_version",
+            "title_ids",
+            "scores",
+            "predicted",
+            "updated_at",
+        ],
+    )
+
+
+def candidates_score_profiles(*, version: ModelVersion, profile_ids: list[int]) -> int:
+    """Scores and stores candidates for a shard of profiles with ``version``."""
+    model = training.recommender_for(version)
+    results = model.candidates(
+        profile_histories(profile_ids), count=settings.RECOMMENDER["CANDIDATES"]
+    )
+    _store(version, results)
+    return len(results)
+
+
+def candidate_shards(shard_size: int | None = None) -> list[list[int]]:
+    size = shard_size or settings.RECOMMENDER["SHARD_SIZE"]
+    ids = list(Profile.objects.order_by("id").values_list("id", flat=True))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def profile_refresh(*, profile_id: int) -> bool:
+    """Folds the profile's latest signals into its vector and re-stores its candidates.
+
+    Returns False when there is no active model (the profile then gets the
+    non-personalized rows).
+    """
+    version = training.active_version()
+    if version is None:
+        return False
+    model = training.recommender_for(version)
+    (history,) = profile_histories([profile_id])
+    history = History(**{**history.__dict__, "use_trained_vector": False})
+    _store(
+        version, model.candidates([history], count=settings.RECOMMENDER["CANDIDATES"])
+    )
+    return True

@@ -1,0 +1,107 @@
+"""The home page's writes: seeds turned down, and engagement per kind of row.
+
+A card opens its title with ``?row=<kind>``; the title page remembers that in
+the session (:func:`row_origin_remember`), and a play or a rating of that
+title then counts once for that kind of row (:func:`row_engagement_note`).
+Rows the profile engages with rise on its home page.
+"""
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Profile
+from accounts.services import profile_touch
+from catalog.models import Title
+from consent.policy import private_session_on
+from recommendations.models import RowEngagement, SeedExclusion
+
+#: The kinds of home rows (``Row.kind``); engagement is counted per kind.
+ROW_KINDS = (
+    "continue",
+    "top-picks",
+    "because",
+    "trending",
+    "new",
+    "top10",
+    "genre",
+    "gems",
+    "outside",
+    "collection",
+    "my-list",
+    "short",
+)
+#: Where the session keeps the rows titles were opened from, the latest last.
+ROW_ORIGIN_SESSION_KEY = "recommendations:row_origin"
+ROW_ORIGIN_MAX = 30
+
+
+@transaction.atomic
+def seed_exclude(*, profile: Profile, title: Title) -> SeedExclusion:
+    """Stops ``title`` seeding "Because you watched…" rows; its history stays."""
+    exclusion, _ = SeedExclusion.objects.get_or_create(profile=profile, title=title)
+    profile_touch(profile_id=profile.pk)
+    return exclusion
+
+
+@transaction.atomic
+def seed_restore(*, profile: Profile, title: Title) -> bool:
+    """Lets ``title`` seed rows again."""
+    deleted, _ = SeedExclusion.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        profile_touch(profile_id=profile.pk)
+    return bool(deleted)
+
+
+@transaction.atomic
+def row_engagement_record(*, profile: Profile, row_kind: str) -> RowEngagement:
+    """Counts one play or rating of a title reached from a row of this kind.
+
+    Rows the profile engages with rise on its home page.
+    Raises ``ValueError`` for a kind that is not a row kind.
+    """
+    if row_kind not in ROW_KINDS:
+        raise ValueError(f"Not a row kind: {row_kind!r}")
+    now = timezone.now()
+    engagement, created = RowEngagement.objects.select_for_update().get_or_create(
+        profile=profile, row_kind=row_kind, defaults={"count": 1, "updated_at": now}
+    )
+    if not created:
+        RowEngagement.objects.filter(pk=engagement.pk).update(
+            count=F("count") + 1, updated_at=now
+        )
+        engagement.refresh_from_db()
+    profile_touch(profile_id=profile.pk)
+    return engagement
+
+
+def row_origin_remember(
+    *, session: SessionBase, profile: Profile | None, title_id: int, row_kind: str
+) -> None:
+    """Notes (in the session) that the profile opened ``title_id`` from a row."""
+    if profile is None or row_kind not in ROW_KINDS:
+        return
+    origins = dict(session.get(ROW_ORIGIN_SESSION_KEY, {}))
+    key = f"{profile.pk}:{title_id}"
+    origins.pop(key, None)
+    origins[key] = row_kind
+    session[ROW_ORIGIN_SESSION_KEY] = dict(list(origins.items())[-ROW_ORIGIN_MAX:])
+
+
+def row_engagement_note(
+    *, session: SessionBase, profile: Profile | None, title_id: int
+) -> None:
+    """A play or a rating of ``title_id``: counts once for the row it came from."""
+    origins = session.get(ROW_ORIGIN_SESSION_KEY)
+    if profile is None or not origins:
+        return
+    if private_session_on(session, profile):
+        return  # a private session teaches nothing
+    origins = dict(origins)
+    row_kind = origins.pop(f"{profile.pk}:{title_id}", None)
+    if row_kind is None:
+        return
+    session[ROW_ORIGIN_SESSION_KEY] = origins
+    if row_kind in ROW_KINDS:
+        row_engagement_record(profile=profile, row_kind=row_kind)
