@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?=
 PORT ?= 8000
 
-.PHONY: run test bench lint format clean
+.PHONY: run test test-engine bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,28 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py setup_site $(if $(DATA),--data "$(DATA)")
 	$(BIN)/honcho start --port $(PORT)
 
-## test: set up and run the whole test suite
+## test: set up and run the whole test suite (the import contracts first)
 test: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## bench: run every benchmark under bench/ (one JSON line each)
+## test-engine: the engine's unit tests in a venv without Django (proves it needs none)
+ENGINE_VENV := .venv-engine
+$(ENGINE_VENV)/.installed: requirements-engine.txt
+	$(PYTHON) -m venv $(ENGINE_VENV)
+	$(ENGINE_VENV)/bin/pip install --quiet --upgrade pip
+	$(ENGINE_VENV)/bin/pip install --quiet -r requirements-engine.txt
+	touch $@
+
+test-engine: $(ENGINE_VENV)/.installed
+	! $(ENGINE_VENV)/bin/python -c "import django" 2>/dev/null
+	$(ENGINE_VENV)/bin/python -m pytest --noconftest -p no:cacheprovider \
+		-W ignore::pytest.PytestConfigWarning \
+		tests/recommendations/test_engine_*.py
+
+## bench: run every benchmark under bench/ (one JSON line each); BENCH=load runs bench/load.py alone
 bench: $(VENV)/.installed-dev
-	@for b in bench/*.py; do case $${b##*/} in _*) continue;; esac; $(BIN)/python $$b || exit 1; done
+	@for b in $(if $(BENCH),bench/$(BENCH).py,bench/*.py); do case $${b##*/} in _*) continue;; esac; $(BIN)/python $$b || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

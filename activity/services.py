@@ -249,15 +249,6 @@ def viewing_dismiss(*, viewing: ViewingEvent) -> None:
     viewing.dismissed = True
 
 
-@transaction.atomic
-def viewing_delete(*, viewing: ViewingEvent) -> bool:
-    """Deletes one viewing from the history; the profile is refreshed without it."""
-    deleted, _ = ViewingEvent.objects.filter(pk=viewing.pk).delete()
-    if deleted:
-        _changed(viewing.profile_id, refresh=True)
-    return bool(deleted)
-
-
 # --- searches -------------------------------------------------------------------
 
 
@@ -280,12 +271,3 @@ def search_record(
     search = SearchEvent.objects.create(profile=profile, query=text)
     _changed(profile.pk, refresh=False)
     return search
-
-
-@transaction.atomic
-def search_delete(*, search: SearchEvent) -> bool:
-    """Deletes one search from the profile's search history."""
-    deleted, _ = SearchEvent.objects.filter(pk=search.pk).delete()
-    if deleted:
-        _changed(search.profile_id, refresh=False)
-    return bool(deleted)

@@ -20,9 +20,6 @@ urlpatterns = [
         name="unkept_heartbeat",
     ),
     path(
-        "titles/<int:pk>/more-like-this/", views.more_like_this, name="more_like_this"
-    ),
-    path(
         "viewings/<int:viewing_id>/heartbeat/",
         views.viewing_heartbeat,
         name="heartbeat",
@@ -36,9 +33,5 @@ urlpatterns = [
         name="continue_watching_remove",
     ),
     path("ratings/", views.ratings, name="ratings"),
-    path("ratings/<int:rating_id>/remove/", views.rating_remove, name="rating_remove"),
     path("history/", views.history, name="history"),
-    path(
-        "history/<int:viewing_id>/remove/", views.history_remove, name="history_remove"
-    ),
 ]

@@ -44,10 +44,9 @@ from activity.forms import (
     ThumbsForm,
     ToggleForm,
 )
-from activity.models import RATING_VALUES, Feedback, ListItem, Rating, ViewingEvent
+from activity.models import RATING_VALUES, Feedback, ListItem, ViewingEvent
 from catalog.models import Title
 from consent.policy import may_store_viewing, private_session_on
-from recommendations.selectors import more_like_this as similar_titles
 from recommendations.services.engagement import row_engagement_note
 
 SHELF_PAGE_SIZE = 50
@@ -228,17 +227,6 @@ def title_my_list(request: HttpRequest, pk: int) -> HttpResponse:
         title.on_list = False
         message = f"“{title.title}” is off My List."
     return _action_done(request, title, "my-list", message)
-
-
-@profile_required
-@require_safe
-def more_like_this(request: HttpRequest, pk: int) -> HttpResponse:
-    """The title page's "More like this" row (htmx), or a page of it."""
-    title = _title_or_404(request, pk)
-    similar = similar_titles(request.profile, title)
-    template = "activity/more_like_this.html" + ("#row" if request.htmx else "")
-    context = {"title": title, "similar": similar}
-    return _varies_with_htmx(render(request, template, context))
 
 
 # --- the player ----------------------------------------------------------------------
@@ -516,40 +504,6 @@ def ratings(request: HttpRequest) -> HttpResponse:
 
 
 @profile_required
-@require_POST
-def rating_remove(request: HttpRequest, rating_id: int) -> HttpResponse:
-    rating = get_object_or_404(
-        Rating.objects.select_related("title"), pk=rating_id, profile=request.profile
-    )
-    services.rating_delete(profile=request.profile, title=rating.title)
-    return _removed(
-        request,
-        "activity/ratings.html",
-        {"item": rating},
-        reverse("activity:ratings"),
-        f"Your rating of “{rating.title.title}” is deleted.",
-    )
-
-
-@profile_required
 @require_safe
 def history(request: HttpRequest) -> HttpResponse:
     return _shelf(request, "history", selectors.history(request.profile))
-
-
-@profile_required
-@require_POST
-def history_remove(request: HttpRequest, viewing_id: int) -> HttpResponse:
-    viewing = get_object_or_404(
-        ViewingEvent.objects.select_related("title"),
-        pk=viewing_id,
-        profile=request.profile,
-    )
-    services.viewing_delete(viewing=viewing)
-    return _removed(
-        request,
-        "activity/history.html",
-        {"item": viewing},
-        reverse("activity:history"),
-        f"This viewing of “{viewing.title.title}” is deleted from your history.",
-    )

@@ -40,3 +40,65 @@ def fresh_django(name: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def session_cookie(profile) -> str:
+    """The ``Cookie`` of a logged-in session of ``profile``'s account with the
+    profile active, as log-in and "Who's watching?" leave it.
+
+    The server verifies it only if it runs with this process's ``SECRET_KEY``;
+    it reads the session from the database (the cache may be another one).
+    """
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.access import ACTIVE_PROFILE_SESSION_KEY
+
+    user = profile.user
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[ACTIVE_PROFILE_SESSION_KEY] = profile.pk
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def server_env(secret_key: str, **extra: str) -> dict[str, str]:
+    """The environment of a production-like server on plain HTTP (DEBUG off,
+    loopback hosts), with the static files it serves collected."""
+    import subprocess
+
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secret_key,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "STATIC_ROOT": str(Path(os.environ["MARQUEE_VAR_DIR"]) / "bench-static"),
+        **extra,
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return env
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """How the benchmarks serve the site: gunicorn, 2 sync workers, loopback."""
+    return [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "config.wsgi",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]

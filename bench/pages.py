@@ -19,7 +19,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, fresh_django, log
+from _setup import (
+    ROOT,
+    fresh_django,
+    gunicorn_command,
+    log,
+    server_env,
+    session_cookie,
+)
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", 20))
 CONCURRENCY = 8
@@ -37,40 +44,29 @@ from accounts.models import Profile  # noqa: E402
 from catalog.models import Title  # noqa: E402
 from catalog.services import movielens_import  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
-from recommendations import services  # noqa: E402
+from recommendations.services import training  # noqa: E402
 
 log("importing ml-latest-small")
 movielens_import(folder=Path(settings.MOVIELENS_DIR) / "ml-latest-small")
 log("training the model (Celery eager: candidates for every profile)")
 celery_app.conf.task_always_eager = True
-services.model_train()
+training.model_train()
 celery_app.conf.task_always_eager = False
 title = Title.objects.annotate(n=Count("ratings")).order_by("-n").first()
 
 
-def session_cookie() -> str:
+def typical_viewer_cookie() -> str:
     """A logged-in session of a typical MovieLens viewer (median ratings count)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from accounts.access import ACTIVE_PROFILE_SESSION_KEY
-
     profiles = list(Profile.objects.annotate(n=Count("ratings")).order_by("n", "id"))
     profile = profiles[len(profiles) // 2]
     user = profile.user
     user.set_password("bench-password")
     user.save()
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[ACTIVE_PROFILE_SESSION_KEY] = profile.pk
-    session.create()
     log(f"logged in as profile {profile.pk} with {profile.n} ratings")
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return session_cookie(profile)
 
 
-COOKIE = session_cookie()
+COOKIE = typical_viewer_cookie()
 PAGES = {
     "home": ("/", ""),
     "home_logged_in": ("/", COOKIE),
@@ -78,36 +74,8 @@ PAGES = {
     "search": ("/search/?q=star+wars", ""),
 }
 
-env = {
-    **os.environ,
-    "DEBUG": "false",
-    "SECRET_KEY": SECRET_KEY,
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-    "SESSION_COOKIE_SECURE": "false",
-    "CSRF_COOKIE_SECURE": "false",
-    "STATIC_ROOT": str(Path(os.environ["MARQUEE_VAR_DIR"]) / "bench-static"),
-}
-subprocess.run(
-    [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-    cwd=ROOT,
-    env=env,
-    check=True,
-)
-server = subprocess.Popen(
-    [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "config.wsgi",
-        "-w",
-        "2",
-        "-b",
-        f"127.0.0.1:{PORT}",
-        "--log-level",
-        "warning",
-    ],
-    cwd=ROOT,
-    env=env,
-)
+env = server_env(SECRET_KEY)
+server = subprocess.Popen(gunicorn_command(PORT), cwd=ROOT, env=env)
 
 
 def get(conn: http.client.HTTPConnection, path: str, cookie: str = "", body=False):

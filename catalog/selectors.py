@@ -57,12 +57,12 @@ def titles_by_popularity(queryset: TitleQuerySet | None = None) -> TitleQuerySet
     )
 
 
-# --- Home rows (non-personalized) -------------------------------------------
+# --- Most rated titles per genre (the onboarding grid's pool) ---------------
 
-#: How long a row's title ids (and the list of rows) stay in the cache. Rows
-#: are the same for every grown-up profile (and for every kids profile), and
-#: ranking a genre by its ratings reads every rating of it, so the home and its
-#: fragments read the cache; nothing invalidates it, it just expires.
+#: How long a ranked list's title ids (and the list of genres) stay in the
+#: cache. They are the same for every grown-up profile (and for every kids
+#: profile), and ranking a genre by its ratings reads every rating of it;
+#: nothing invalidates them, they just expire.
 ROW_CACHE_SECONDS = 5 * 60
 HOME_GENRE_ROWS = 6
 GENRE_ROW_PREFIX = "genre-"
@@ -71,7 +71,7 @@ _GENRE_SLUG_MAX = Genre._meta.get_field("slug").max_length
 
 @dataclass(frozen=True)
 class HomeRow:
-    """A row of the home page: ``key`` names it in its URL, ``name`` heads it."""
+    """A ranked list: ``popular``, ``new`` or ``genre-<slug>``, and its heading."""
 
     key: str
     name: str
@@ -82,10 +82,6 @@ class HomeRow:
         if self.key.startswith(GENRE_ROW_PREFIX):
             return self.key.removeprefix(GENRE_ROW_PREFIX)
         return ""
-
-
-class UnknownRow(LookupError):
-    """No home row has this key."""
 
 
 class UnknownOnboardingSet(LookupError):
@@ -129,27 +125,6 @@ def _home_rows(profile: Profile | None) -> list[tuple[str, str]]:
     ]
 
 
-def home_row(key: str, *, profile: Profile | None) -> tuple[HomeRow, list[Title]]:
-    """One home row and its titles (with ``rating_count`` and ``rating_mean``).
-
-    ``key`` is ``popular``, ``new`` or ``genre-<slug>``; any other, or an
-    unknown genre, raises :class:`UnknownRow`. The row's title ids (with the
-    rating counts and means it was ranked by) come from the cache when they
-    are there; the titles themselves are read again, in one query, so one
-    withdrawn meanwhile is left out at once.
-    """
-    name, entries, titles = _row(key, profile)
-    if titles is None:
-        found = Title.objects.for_profile(profile).in_bulk([pk for pk, _, _ in entries])
-        titles = []
-        for pk, rating_count, rating_mean in entries:
-            if pk in found:
-                title = found[pk]
-                title.rating_count, title.rating_mean = rating_count, rating_mean
-                titles.append(title)
-    return HomeRow(key, name), titles
-
-
 #: A row as cached: its title ids, each with its rating count and mean.
 _RowEntries = list[tuple[int, int, float | None]]
 
@@ -160,7 +135,7 @@ def _row(
     """The row's name and entries, and its titles when they had to be read."""
     slug = HomeRow(key, "").genre_slug
     if key not in ("popular", "new") and not 0 < len(slug) <= _GENRE_SLUG_MAX:
-        raise UnknownRow(key)
+        raise LookupError(key)
     cache_key = f"catalog:row:{key}:{_audience(profile)}"
     cached = cache.get(cache_key)
     if cached is not None:
@@ -177,7 +152,7 @@ def _row(
     else:
         genre = Genre.objects.filter(slug=slug).first()
         if genre is None:
-            raise UnknownRow(key)
+            raise LookupError(key)
         name = f"Popular in {genre.name}"
         titles = titles_by_popularity(visible.filter(genres=genre))
     titles = list(titles[:ROW_LENGTH])

@@ -4,7 +4,6 @@ from catalog import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("rows/<slug:key>/", views.row, name="row"),
     path("welcome/", views.onboarding, name="onboarding"),
     path("welcome/picks/", views.onboarding_pick, name="onboarding_pick"),
     path("welcome/done/", views.onboarding_done, name="onboarding_done"),

@@ -1,8 +1,8 @@
-"""The catalog's pages: rows everyone gets, title, poster, genres, search and
-onboarding (the home page is ``recommendations.views.home``).
+"""The catalog's pages: title, poster, genres, search and onboarding (the home
+page is ``recommendations.views.home``).
 
-The row, browse, search and onboarding pages serve their full page and, to
-htmx, the named partial they were asked for (a row's titles; "Load more"
+The browse, search and onboarding pages serve their full page and, to
+htmx, the named partial they were asked for ("Load more"
 appends the next page; the header's search box fills its suggestions; "Show
 me others" swaps the onboarding grid), from one view each.
 
@@ -39,22 +39,6 @@ from recommendations.services.engagement import row_origin_remember
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
 SUGGESTIONS_TARGET = "search-suggestions"
 POSTER_MAX_AGE = 365 * 24 * 60 * 60
-
-
-@require_safe
-def row(request: HttpRequest, key: str) -> HttpResponse:
-    """A row everyone gets (popular, new releases, popular in a genre): its
-    cards for htmx, or a page of them without JavaScript.
-
-    The home page itself is ``recommendations.views.home``.
-    """
-    try:
-        home_row, titles = selectors.home_row(key, profile=request.profile)
-    except selectors.UnknownRow:
-        raise Http404("No such row.") from None
-    template = "catalog/row.html#row-items" if request.htmx else "catalog/row.html"
-    context = {"row": home_row, "titles": titles}
-    return _varies_with_htmx(render(request, template, context))
 
 
 @require_safe

@@ -9,13 +9,15 @@
   every row; htmx gets only the part of the page below the greeting.
 - :func:`why`: "Why this?" for one title: an htmx popover, or a small page.
 - :func:`seed_exclude` / :func:`seed_restore`: "Don't use as a seed".
+- :func:`more_like_this`: the title page's "More like this" row (loaded by
+  htmx), or a page of it.
 - :func:`home_main`: the page below the greeting, for htmx answers of views
   that change what the rows show (the exploration and calibration controls
   are privacy settings: ``privacy.views.home_controls`` saves them).
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -24,8 +26,10 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.access import profile_required
 from accounts.models import Profile
 from activity.devices import device_class_from_user_agent
+from activity.selectors import titles_for
 from catalog.models import Title
 from consent.policy import settings_for
+from recommendations import selectors
 from recommendations.engine.rerank import MOODS
 from recommendations.home.cache import cached_rows
 from recommendations.home.page import UnknownMood, mood_for
@@ -131,3 +135,21 @@ def seed_restore(request: HttpRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, f"“{title.title}” may pick rows for you again.")
     return redirect("recommendations:home")
+
+
+# --- More like this ---------------------------------------------------------------------
+
+
+@profile_required
+@require_safe
+def more_like_this(request: HttpRequest, pk: int) -> HttpResponse:
+    """The title page's "More like this" row (htmx), or a page of it."""
+    try:
+        title = titles_for(request.profile).get(pk=pk)
+    except Title.DoesNotExist:
+        raise Http404("No such title.") from None
+    similar = selectors.more_like_this(request.profile, title)
+    template = "recommendations/more_like_this.html" + ("#row" if request.htmx else "")
+    response = render(request, template, {"title": title, "similar": similar})
+    patch_vary_headers(response, ("HX-Request",))
+    return response

@@ -24,7 +24,6 @@ from tests.factories import (
     PrivacySettingsFactory,
     ProfileFactory,
     RatingFactory,
-    SearchEventFactory,
     TitleFactory,
     ViewingEventFactory,
 )
@@ -267,13 +266,7 @@ WRITES = {
     "viewing_dismiss": lambda p, t: services.viewing_dismiss(
         viewing=ViewingEventFactory(profile=p, title=t)
     ),
-    "viewing_delete": lambda p, t: services.viewing_delete(
-        viewing=ViewingEventFactory(profile=p, title=t)
-    ),
     "search_record": lambda p, t: services.search_record(profile=p, query="heat"),
-    "search_delete": lambda p, t: services.search_delete(
-        search=SearchEventFactory(profile=p)
-    ),
 }
 
 
@@ -298,12 +291,3 @@ def test_writes_that_store_nothing_do_not_touch_the_profile():
     assert not _touched(
         profile, lambda: services.search_record(profile=profile, query="heat")
     )
-
-
-@pytest.mark.django_db
-def test_search_delete_removes_only_that_search():
-    kept, gone = SearchEventFactory(query="alien"), SearchEventFactory(query="heat")
-
-    assert services.search_delete(search=gone) is True
-    assert services.search_delete(search=gone) is False
-    assert list(SearchEvent.objects.all()) == [kept]

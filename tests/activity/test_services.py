@@ -352,19 +352,6 @@ def test_dismissing_a_viewing_keeps_it_in_the_history():
     ]
 
 
-def test_deleting_a_viewing_removes_only_it_and_enqueues_a_refresh(
-    django_capture_on_commit_callbacks,
-):
-    viewing = ViewingEventFactory()
-    other = ViewingEventFactory(profile=viewing.profile, title=viewing.title)
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert services.viewing_delete(viewing=viewing) is True
-
-    assert list(ViewingEvent.objects.values_list("pk", flat=True)) == [other.pk]
-    assert len(callbacks) == 1
-
-
 def test_clearing_a_rating_enqueues_a_refresh(django_capture_on_commit_callbacks):
     rating = RatingFactory()
 

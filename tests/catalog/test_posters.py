@@ -201,11 +201,10 @@ def test_poster_view_refuses_post(client):
 
 @pytest.mark.django_db
 def test_cards_show_the_poster_and_link_to_the_title_page(client):
-    title = TitleFactory(title="Heat & Dust", year=1983)
+    drama = GenreFactory(name="Drama")
+    title = TitleFactory(title="Heat & Dust", year=1983, genres=[drama])
 
-    html = client.get(
-        reverse("catalog:row", args=["popular"]), headers={"HX-Request": "true"}
-    ).content.decode()
+    html = client.get(reverse("catalog:genre", args=["drama"])).content.decode()
 
     assert f'<a class="card-link" href="/titles/{title.pk}/">' in html
     assert (
