@@ -1,6 +1,7 @@
 """Writes of a profile's signals; each one refreshes that profile's candidates.
 
-The refresh is enqueued with ``transaction.on_commit``: the worker sees the
+The refresh is recorded in the outbox in the same transaction and sent once
+it commits (``outbox.services``, coalesced per profile): the worker sees the
 committed signal, and a broker that is away never fails the viewer's request.
 Writes that change no training signal (My List, starting a play, removing a
 title from Continue Watching, searches) enqueue nothing. Every write also
@@ -25,8 +26,8 @@ from accounts.models import Profile
 from accounts.services import profile_touch
 from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
 from catalog.models import Title
-from config.celery import enqueue_on_commit
 from consent.policy import may_store_search, may_store_viewing, uses_context
+from outbox.services import outbox_add
 
 #: The recommendations app folds a changed profile in (activity sits below it,
 #: so it names the task rather than importing it).
@@ -34,7 +35,7 @@ REFRESH_PROFILE_TASK = "recommendations.tasks.refresh_profile"
 
 
 def _refresh_on_commit(profile_id: int) -> None:
-    enqueue_on_commit(REFRESH_PROFILE_TASK, profile_id)
+    outbox_add(task=REFRESH_PROFILE_TASK, args=[profile_id], coalesce=True)
 
 
 def _changed(profile_id: int, *, refresh: bool) -> None:

@@ -153,7 +153,8 @@ latencies, stamp_latencies = [], []
 try:
     log(f"worker pid {worker.pid}; warming up with one refresh")
     started = time.perf_counter()
-    tasks.refresh_profile.delay(sample[0]).get(timeout=120)
+    warm = tasks.refresh_profile.apply_async((sample[0],), ignore_result=False)
+    warm.get(timeout=120)
     log(f"worker warm after {time.perf_counter() - started:.1f} s")
 
     rated = set(Rating.objects.values_list("profile_id", "title_id"))

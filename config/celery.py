@@ -1,54 +1,95 @@
-"""The Celery app, the one way to send a task, and the shared retry policy.
+"""The Celery app, the shared retry policy, and a Redis transport that drops
+poison messages.
 
-Configuration comes from Django settings (``CELERY_*``). Every app sends its
-background work through :func:`enqueue` (after its transaction commits) and
-declares its tasks with :data:`RETRY`, so "what happens when the broker or the
-database is away" is decided here, once.
+Configuration comes from Django settings (``CELERY_*``). Work is sent through
+the outbox (:func:`outbox.services.outbox_add`): recorded in the caller's
+transaction, published after commit, relayed when the broker was away.
+Every task is an :class:`outbox.worker.OutboxTask` (it settles its outbox
+row) and declares :data:`RETRY`, so "what happens when the broker or the
+database is away" is decided in these two places.
 """
 
+import base64
+import binascii
+import json
 import logging
 import os
+from queue import Empty
 
-from celery import Celery, Task
-from django.db import OperationalError, transaction
+from celery import Celery
+from django.db import InterfaceError, OperationalError
+from kombu.transport import redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("marquee")
+# The task class by name: it reads the outbox's models, loaded after Django.
+app = Celery("marquee", task_cls="outbox.worker:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 
 #: The retry policy of every task that reads or writes the database: a
-#: database that is briefly away is retried with backoff; ``acks_late`` since
-#: each task is safe to run twice.
+#: database that is away is retried with backoff (1, 2, 4... 60 s, then every
+#: 60 s: 16 retries, 11 minutes in all); a task that still fails leaves its
+#: outbox row for the relay. No jitter, so the sum is what is written here.
+#: ``acks_late`` since each task is safe to run twice.
 RETRY = {
-    "autoretry_for": (OperationalError,),
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "max_retries": 5,
+    "retry_backoff_max": 60,
+    "retry_jitter": False,
+    "max_retries": 16,
     "acks_late": True,
 }
 
 
-def enqueue(task: Task | str, *args) -> None:
-    """Sends a task; a broker that is away is logged, never raised to the caller.
+class _PoisonTolerantChannel(redis.Channel):
+    def _brpop_read(self, **options):
+        try:
+            return super()._brpop_read(**options)
+        except json.JSONDecodeError as exc:  # the item was popped: it is gone
+            logger.error("Dropped a broker message that is not JSON: %.200r", exc.doc)
+            raise Empty() from None
 
-    ``task`` is a task, or the name of one in a higher app (a lower app names
-    the work it triggers instead of importing the app that does it:
-    ``"recommendations.tasks.refresh_profile"``). Callers schedule this with
-    ``transaction.on_commit``: the write is already saved, and the next
-    refresh or scheduled retrain catches up.
+
+class RedisTransport(redis.Transport):
+    """Kombu's Redis transport, except that a message that is not one (not
+    JSON, or JSON that is not Kombu's envelope) is logged and dropped.
+
+    Kombu decodes each message in the worker's event loop, where an error
+    stops the worker ("Unrecoverable error"); anyone who can push to a queue
+    (``redis-cli LPUSH default hello``) could stop every worker. A message
+    with a valid envelope but an unknown task or an undecodable body reaches
+    Celery, which logs and drops it itself. Used for ``redis://`` brokers
+    through ``CELERY_BROKER_TRANSPORT``.
     """
-    if isinstance(task, str):
-        task = app.tasks[task]  # the registered task: its queue and options
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.exception("Could not enqueue %s%s", task.name, args)
+
+    Channel = _PoisonTolerantChannel
+
+    def _deliver(self, message, queue):
+        if _is_envelope(message):
+            super()._deliver(message, queue)
+        else:
+            logger.error(
+                "Dropped a broker message on %r that is not a Kombu message: %.200r",
+                queue,
+                message,
+            )
 
 
-def enqueue_on_commit(task: Task | str, *args) -> None:
-    """:func:`enqueue` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: enqueue(task, *args))
+def _is_envelope(message) -> bool:
+    """Whether Kombu can read ``message``: a dict with its properties (the
+    delivery tag) and a body in the encoding they name."""
+    if not isinstance(message, dict):
+        return False
+    properties = message.get("properties")
+    if not isinstance(properties, dict) or "delivery_tag" not in properties:
+        return False
+    body = message.get("body")
+    if body and properties.get("body_encoding") == "base64":
+        try:
+            base64.b64decode(body)
+        except (binascii.Error, TypeError, ValueError):
+            return False
+    return True

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "axes",
+    "outbox",
     "accounts",
     "catalog",
     "consent",
@@ -113,8 +114,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache is shared by every web process: Redis in production. The default,
+# memory inside each process, suits one process on a laptop only, so a system
+# check (config/checks.py) refuses it when DEBUG is off.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Sessions are read on every page: from the cache, written through to the database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis away answers as cache misses instead of failing every page.
+    CACHES["default"]["BACKEND"] = "config.cache.DegradingRedisCache"
+# Sessions are read on every page: from the cache, written through to the
+# database, which serves them while the cache is away.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -204,7 +212,13 @@ SPECTACULAR_SETTINGS = {"TITLE": "Marquee API", "VERSION": "1.0.0"}
 # filesystem transport under var/ so one machine needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 _broker_dir = VAR_DIR / "celery" / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# The longest a training may run on a worker, in seconds (Celery's hard time
+# limit; the soft one, ten minutes earlier, lets it fail and say why).
+_training_time_limit = env.int("RECOMMENDER_TRAINING_TIME_LIMIT", default=4 * 3600)
+# Redis hands a message its worker has not acknowledged to another worker
+# after visibility_timeout; a training is acknowledged when it ends (acks_late),
+# so this must outlast the longest one, or a running training starts again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _training_time_limit + 3600}
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -214,6 +228,30 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         # "control" relative to the current directory.
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
+# No request waits on the broker: work goes through the outbox (recorded in the
+# caller's transaction, relayed later when the broker is away), so a publish
+# is tried once, and a broker that does not answer within CELERY_BROKER_TIMEOUT
+# seconds counts as away (Kombu's default would retry for seconds).
+_broker_timeout = env.float("CELERY_BROKER_TIMEOUT", default=0.5)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
+# A worker started before its broker waits for it (and reconnects after an
+# outage) with its own retry loop, not the publishers' limits below.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Kombu's Redis transport, except that a message that is not one is
+    # logged and dropped instead of stopping the worker.
+    CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport"
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "max_retries": 0,
+        "socket_connect_timeout": _broker_timeout,
+        "socket_timeout": _broker_timeout,
+    }
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "max_retries": 0,
+        "write_timeout": _broker_timeout,
+    }
 _results_dir = VAR_DIR / "celery" / "results"
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND", default=f"file://{_results_dir}"
@@ -222,10 +260,25 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
     Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(
         parents=True, exist_ok=True
     )
+# Nothing reads a task's result; a caller that does asks for it
+# (``apply_async(..., ignore_result=False)``). Storing none also means a
+# result backend that is away never delays a publish.
+CELERY_TASK_IGNORE_RESULT = True
+# JSON only: a pickled message could run code on the worker.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Messages a worker process holds ahead. 1 suits the training queue (a
+# training holds its process for minutes; a message held behind it would
+# wait too); a worker serving only ``default`` (refreshes, milliseconds each)
+# may take more. Countdown messages (coalescing refreshes) are held apart.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int(
+    "CELERY_WORKER_PREFETCH_MULTIPLIER", default=1
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
@@ -273,7 +326,12 @@ RECOMMENDER = {
     # fraction against the active version is refused promotion.
     "PROMOTION_TOLERANCE": env.float("RECOMMENDER_PROMOTION_TOLERANCE", default=0.02),
     "RETRAIN_AFTER_SIGNALS": env.int("RECOMMENDER_RETRAIN_AFTER_SIGNALS", default=1000),
-    "TRAINING_TIMEOUT_MINUTES": 120,
+    "TRAINING_TIME_LIMIT_S": _training_time_limit,
+    "TRAINING_SOFT_TIME_LIMIT_S": _training_time_limit - 600,
+    # SQLite: a training's heartbeat renews its lease every sixth of this; a
+    # training silent this long is taken for dead (PostgreSQL: an advisory
+    # lock, freed when the training's process dies).
+    "TRAINING_LEASE_SECONDS": env.int("RECOMMENDER_TRAINING_LEASE_SECONDS", default=30),
     "ARTIFACT_DIR": Path(
         env.str("RECOMMENDER_ARTIFACT_DIR", default=str(VAR_DIR / "models"))
     ),
@@ -299,5 +357,12 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {
         "task": "privacy.tasks.exports_expire",
         "schedule": 60 * 60,
+    },
+    # Sends the outbox's work the broker missed (see outbox/services.py). A
+    # run not started within its interval is dropped: the next one does it.
+    "outbox-relay": {
+        "task": "outbox.tasks.outbox_relay",
+        "schedule": 15,
+        "options": {"expires": 14},
     },
 }

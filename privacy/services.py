@@ -16,9 +16,9 @@ from accounts.models import AccountErasureInProgress, Profile, User
 from accounts.services import login_lockout_clear, profile_touch
 from activity.services import REFRESH_PROFILE_TASK
 from catalog.models import Genre
-from config.celery import enqueue, enqueue_on_commit
 from consent.models import PrivacySettings
 from consent.policy import PRIVATE_SESSION_KEY, private_session_profile_ids
+from outbox.services import outbox_add
 from privacy import exports, registry
 from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 from recommendations import tasks as recommendation_tasks
@@ -270,9 +270,9 @@ def _after_erasure(
     _unlink_on_commit(_exports_discard(user_id=user_id, note=EXPORT_CANCELLED))
     if refresh:
         for profile_id in profile_ids:
-            enqueue_on_commit(REFRESH_PROFILE_TASK, profile_id)
+            outbox_add(task=REFRESH_PROFILE_TASK, args=[profile_id], coalesce=True)
     if forget and profile_ids:
-        enqueue_on_commit(recommendation_tasks.model_forget, list(profile_ids))
+        outbox_add(task=recommendation_tasks.model_forget, args=[list(profile_ids)])
 
 
 def _category(name: str) -> registry.PersonalData:
@@ -341,7 +341,7 @@ def data_export_request(*, user: User) -> DataExport:
         what="data export requested",
         new=f"export {export.pk}",
     )
-    enqueue_on_commit(BUILD_EXPORT_TASK, export.pk)
+    outbox_add(task=BUILD_EXPORT_TASK, args=[export.pk])
     return export
 
 
@@ -594,7 +594,7 @@ def erase_account(*, user: User) -> ErasureReceipt:
     _unlink_on_commit(files)
     if profile_ids:
         transaction.on_commit(lambda: pages_forget(profile_ids=list(profile_ids)))
-        enqueue_on_commit(recommendation_tasks.model_forget, list(profile_ids))
+        outbox_add(task=recommendation_tasks.model_forget, args=[list(profile_ids)])
     return receipt
 
 
@@ -637,7 +637,9 @@ def _retention_purge(profile: Profile, now: datetime | None) -> dict[str, int]:
             new=", ".join(f"{n} {name}" for name, n in counts.items()),
         )
         profile_touch(profile_id=profile.pk)
-        enqueue_on_commit(recommendation_tasks.refresh_profile, profile.pk)
+        outbox_add(
+            task=recommendation_tasks.refresh_profile, args=[profile.pk], coalesce=True
+        )
     return counts
 
 
@@ -654,7 +656,7 @@ def retention_purge_profile(
     """
     counts = _retention_purge(profile, now)
     if counts:
-        enqueue_on_commit(recommendation_tasks.model_forget, [profile.pk])
+        outbox_add(task=recommendation_tasks.model_forget, args=[[profile.pk]])
     return counts
 
 
@@ -671,5 +673,5 @@ def retention_purge(*, now: datetime | None = None) -> dict[int, dict[str, int]]
         if counts:
             purged[profile.pk] = counts
     if purged:
-        enqueue(recommendation_tasks.model_forget, list(purged))
+        outbox_add(task=recommendation_tasks.model_forget, args=[list(purged)])
     return purged

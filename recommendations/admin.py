@@ -4,10 +4,11 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from catalog.models import CollectionItem, Genre, Title
-from config.celery import enqueue
+from outbox.services import outbox_add
 from recommendations import tasks
 from recommendations.home.page import home_for_tastes
 from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
@@ -19,7 +20,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "algorithm",
-        "status",
+        "status_and_reason",
         "ndcg",
         "rmse",
         "created_at",
@@ -32,6 +33,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @admin.display(description="Status", ordering="status")
+    def status_and_reason(self, version: ModelVersion) -> str:
+        """A failed version stands out, with why (a refused file, a dead worker)."""
+        if version.status == ModelVersion.Status.FAILED:
+            return format_html(
+                '<strong class="model-failed">{}</strong><br>'
+                '<span class="model-failed">{}</span>',
+                version.get_status_display(),
+                version.error,
+            )
+        return version.get_status_display()
+
     def get_urls(self):
         train = self.admin_site.admin_view(require_POST(self.train_now))
         preview = self.admin_site.admin_view(preview_home)
@@ -42,10 +55,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ]
 
     def train_now(self, request: HttpRequest) -> HttpResponseRedirect:
-        enqueue(tasks.train_model)
-        self.message_user(
-            request, "Training queued; the new version appears here when it ends."
-        )
+        if training.training_running():
+            self.message_user(
+                request,
+                "A training is running; its version appears here when it ends.",
+                messages.WARNING,
+            )
+        else:
+            outbox_add(task=tasks.train_model, coalesce=True)
+            self.message_user(
+                request, "Training queued; the new version appears here when it ends."
+            )
         return HttpResponseRedirect(
             reverse("admin:recommendations_modelversion_changelist")
         )

@@ -9,7 +9,15 @@ from catalog.models import Title
 
 
 class ModelVersion(models.Model):
-    """One training run and its artifact; exactly one may be active."""
+    """One training run and its artifact; exactly one may be active.
+
+    A version in ``training`` belongs to a live process only while that
+    process holds the training lease (``services.training``): on PostgreSQL
+    an advisory lock on its own connection, on SQLite ``lease_expires_at``
+    kept in the future by a heartbeat. One found ``training`` with its lease
+    free is marked failed, with the reason in ``error``, as is a version whose
+    file fails its checksum.
+    """
 
     class Status(models.TextChoices):
         TRAINING = "training", "Training"
@@ -29,6 +37,14 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    lease_holder = models.CharField(
+        max_length=255, blank=True, help_text="Host and process id that trained it."
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="SQLite: when the training's heartbeat lapses if not renewed.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)

@@ -19,13 +19,14 @@ _OVERFETCH = 3
 
 def similar_title_ids(title_id: int, limit: int) -> list[int] | None:
     """The active model's nearest titles to ``title_id``, most similar first
-    (``RankingModel.nearest``). ``None`` when there is no active model or the
-    title is not in it.
+    (``RankingModel.nearest``), from the model that serves (a version whose
+    file fails falls back to the one before it). ``None`` when no model serves
+    or the title is not in it.
     """
-    version = training.active_version()
-    if version is None:
+    serving = training.serving_model()
+    if serving is None:
         return None
-    ranking = training.recommender_for(version).ranking
+    ranking = serving[1].ranking
     if index_of(ranking.item_ids, [title_id])[0] < 0:
         return None
     title_ids, _ = ranking.nearest(title_id, limit)

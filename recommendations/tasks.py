@@ -1,17 +1,20 @@
 """Celery tasks: thin wrappers that take ids and call one service.
 
-Every task is safe to run twice: training is guarded by the one-training
-constraint, candidates are upserted per profile, refreshes recompute from
+Every task is safe to run twice: training is guarded by the training
+lease, candidates are upserted per profile, refreshes recompute from
 the database, and forgetting profiles leaves a model without their rows
-alone. Tasks are sent with ``config.celery.enqueue`` and retried by its
-``RETRY`` policy.
+alone. Tasks are sent through the outbox (``outbox.services.outbox_add``)
+and retried by ``config.celery.RETRY``.
 """
 
 import logging
 
-from celery import group, shared_task
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 
 from config.celery import RETRY
+from outbox.services import outbox_add
 from recommendations.models import ModelVersion
 from recommendations.services import candidates, forget, training, trending
 
@@ -22,8 +25,29 @@ logger = logging.getLogger(__name__)
 FORGET_WAIT_FOR_TRAINING_S = 120
 
 
-@shared_task(queue="training", **RETRY)
+#: The options of the tasks that train. Generous time limits: the hard one
+#: kills a training stuck for hours (its lease goes with its process), the
+#: soft one before it lets the training mark itself failed and say why.
+TRAINING_TASK = {
+    **RETRY,
+    "queue": "training",
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": settings.RECOMMENDER["TRAINING_SOFT_TIME_LIMIT_S"],
+    "time_limit": settings.RECOMMENDER["TRAINING_TIME_LIMIT_S"],
+}
+
+
+@shared_task(**TRAINING_TASK)
 def train_model(algorithm: str | None = None, force: bool = False) -> int | None:
+    """Trains a new version (nightly, "Train now", a retrain that is due).
+
+    Acknowledged when it ends, and handed back to the queue when the process
+    running it dies (``acks_late``, ``reject_on_worker_lost``): safe only
+    because it is idempotent. The run that gets it again finds the dead run's
+    lease free, marks that version failed and trains afresh; a run that finds
+    a live training skips. So one message makes exactly one new version.
+    """
     try:
         return training.model_train(algorithm=algorithm, force=force).pk
     except training.TrainingInProgress:
@@ -31,8 +55,9 @@ def train_model(algorithm: str | None = None, force: bool = False) -> int | None
         return None
 
 
-@shared_task(queue="training", **RETRY)
+@shared_task(**TRAINING_TASK)
 def retrain_if_needed() -> int | None:
+    """Beat asks every 15 minutes; it trains here, as :func:`train_model`."""
     if not training.retrain_due():
         return None
     return train_model.run()
@@ -53,10 +78,11 @@ def score_candidates(version_id: int, profile_ids: list[int]) -> int:
 
 @shared_task(queue="training", **RETRY)
 def refresh_all_candidates(version_id: int) -> None:
-    """Fans the profiles out in shards, so more workers finish sooner."""
-    group(
-        score_candidates.s(version_id, shard) for shard in candidates.candidate_shards()
-    ).delay()
+    """Fans the profiles out in shards, so more workers finish sooner; the
+    shards are recorded in the outbox together, so none is lost."""
+    with transaction.atomic():
+        for shard in candidates.candidate_shards():
+            outbox_add(task=score_candidates, args=[version_id, shard])
 
 
 @shared_task(**RETRY)

@@ -11,6 +11,8 @@ Celery tasks run eagerly, in the test process, unless a test asks for
 """
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+import redis
 from django.conf import settings
 
 from config.celery import app as celery_app
@@ -143,6 +146,67 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _worker_env(db: dict) -> dict[str, str]:
+    """The environment of a worker on the test database ``db`` and this run's broker."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": _database_url(db),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MARQUEE_VAR_DIR": str(settings.VAR_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def celery_worker_start(
+    *, env: dict[str, str], name: str, log_dir: Path
+) -> CeleryWorker:
+    """Starts ``celery worker`` and waits until it answers a ping.
+
+    The ping goes through this process's Celery app: its broker must be the
+    one ``env`` names. A worker that does not start skips the test (fails
+    under ``REQUIRE_SERVICES=1``).
+    """
+    hostname = f"{name}@localhost"
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool", "solo",
+        "--queues", ",".join(WORKER_QUEUES),
+        "--loglevel", "INFO",
+        "--hostname", hostname,
+        # Celery's own test task: ``celery.ping`` returns "pong".
+        "--include", "celery.contrib.testing.tasks",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    log_path = log_dir / f"celery-worker-{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = CeleryWorker(process, hostname, env, log_path)
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while not celery_app.control.ping(destination=[hostname], timeout=1.0):
+        exit_code = process.poll()
+        if exit_code is not None or time.monotonic() > deadline:
+            _stop(process)
+            problem = (
+                f"exited with code {exit_code}"
+                if exit_code is not None
+                else f"did not answer a ping within {WORKER_START_TIMEOUT}s"
+            )
+            need_service(
+                False,
+                f"the Celery worker {problem}; {log_path}:\n{worker.log_tail()}",
+            )
+    return worker
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup: None) -> Iterator[CeleryWorker]:
     """One real worker for the session, on the test database and the real broker.
@@ -195,58 +259,16 @@ def celery_worker_process(django_db_setup: None) -> Iterator[CeleryWorker]:
     _purge_worker_queues()
 
     name = f"tests-{xdist_worker or 'main'}-{uuid.uuid4().hex[:8]}"
-    hostname = f"{name}@localhost"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _database_url(db),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "MARQUEE_VAR_DIR": str(settings.VAR_DIR),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool", "solo",
-        "--queues", ",".join(WORKER_QUEUES),
-        "--loglevel", "INFO",
-        "--hostname", hostname,
-        # Celery's own test task: ``celery.ping`` returns "pong".
-        "--include", "celery.contrib.testing.tasks",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    log_path = Path(settings.VAR_DIR) / f"celery-worker-{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    worker = CeleryWorker(process, hostname, env, log_path)
+    env = _worker_env(db)
+    worker = celery_worker_start(env=env, name=name, log_dir=Path(settings.VAR_DIR))
+    process = worker.process
     try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while not celery_app.control.ping(destination=[hostname], timeout=1.0):
-            exit_code = process.poll()
-            if exit_code is not None or time.monotonic() > deadline:
-                _stop(process)
-                problem = (
-                    f"exited with code {exit_code}"
-                    if exit_code is not None
-                    else f"did not answer a ping within {WORKER_START_TIMEOUT}s"
-                )
-                need_service(
-                    False,
-                    f"the Celery worker {problem}; {log_path}:\n{worker.log_tail()}",
-                )
         yield worker
         exit_code = process.poll()
         if exit_code is not None:
             pytest.fail(
                 f"the Celery worker exited during the session (code {exit_code}); "
-                f"{log_path}:\n{worker.log_tail()}",
+                f"{worker.log_path}:\n{worker.log_tail()}",
                 pytrace=False,
             )
     finally:
@@ -294,6 +316,179 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         logged = worker.log(offset) or f"(nothing logged; see {worker.log_path})"
         report.sections.append(("Celery worker log", logged))
     return report
+
+
+# --- Faults: Celery on a redis-server of the test's own ------------------------
+
+
+def wait_for(condition, timeout: float, every: float = 0.1):
+    """``condition()``'s first true value, polled until ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of one test on a spare port, keeping nothing on disk:
+    :meth:`crash` loses what it held, :meth:`start` brings it back, same port."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def results_url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/1"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=2)
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        with (self.workdir / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client().ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def crash(self) -> None:
+        """SIGKILL: connections are refused, and the messages it held are gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class OwnStack:
+    """A worker, and beat if the test starts it, on the test's own Redis."""
+
+    redis: RedisServer
+    db: dict
+    logs: Path
+    node: pytest.Item
+    worker: CeleryWorker | None = None
+    beat: subprocess.Popen | None = None
+
+    def start_worker(self, **env: str) -> CeleryWorker:
+        """The worker, on the test database unless ``env`` says otherwise."""
+        env = {
+            **_worker_env(self.db),
+            "CELERY_BROKER_URL": self.redis.url,
+            "CELERY_RESULT_BACKEND": self.redis.results_url,
+            **env,
+        }
+        name = f"faults-{uuid.uuid4().hex[:8]}"
+        self.worker = celery_worker_start(env=env, name=name, log_dir=self.logs)
+        self.node.stash[_worker_log_start] = (self.worker, 0)
+        return self.worker
+
+    def start_beat(self) -> None:
+        """Beat with the site's schedule (the outbox relay every 15 s), kept in
+        a file of the test instead of the database."""
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "beat",
+            "--loglevel", "INFO",
+            "--scheduler", "celery.beat:PersistentScheduler",
+            "--schedule", str(self.logs / "beat-schedule"),
+            "--pidfile", str(self.logs / "beat.pid"),
+        ]  # fmt: skip
+        with (self.logs / "celery-beat.log").open("wb") as log:
+            self.beat = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=self.worker.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+
+def model_trained_for_the_worker():
+    """Trains a small model here and waits until the running worker has stored
+    every profile's candidates (the batch promotion sends through the outbox)."""
+    from accounts.models import Profile
+    from recommendations.models import ProfileCandidates
+    from recommendations.services import training
+
+    version = training.model_train(
+        params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
+    )
+    profiles = Profile.objects.count()
+    scored = ProfileCandidates.objects.filter(model_version=version)
+    wait_for(lambda: scored.count() == profiles, timeout=60)
+    return version
+
+
+def _broker_connections_drop() -> None:
+    """This process's Celery app connects afresh to its broker and result backend."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def own_stack(
+    request: pytest.FixtureRequest,
+    transactional_db: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[OwnStack]:
+    """Celery on a redis-server of the test's own (broker and result backend,
+    as in production), which the test may crash and start again.
+
+    This process uses that Redis meanwhile, with this run's Redis transport
+    settings (so the run's broker must be Redis), and tasks stop running
+    eagerly. The test is transactional: the worker sees committed rows only.
+    """
+    from django.db import connection
+
+    need_service(shutil.which("redis-server") is not None, "needs redis-server")
+    need_service(
+        settings.CELERY_BROKER_URL.startswith("redis://"),
+        "needs Redis as this run's Celery broker (CELERY_BROKER_URL=redis://...)",
+    )
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    stack = OwnStack(server, connection.settings_dict, tmp_path, request.node)
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.result_backend, conf.task_always_eager
+    # Celery reads these from the environment before its settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", server.results_url)
+    conf.broker_url, conf.result_backend = server.url, server.results_url
+    conf.task_always_eager = False
+    _broker_connections_drop()
+    try:
+        yield stack
+    finally:
+        for process in (stack.beat, stack.worker and stack.worker.process):
+            if process is not None:
+                _stop(process)
+        server.crash()
+        monkeypatch.undo()
+        conf.broker_url, conf.result_backend, conf.task_always_eager = saved
+        _broker_connections_drop()
 
 
 @pytest.fixture

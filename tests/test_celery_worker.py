@@ -26,7 +26,7 @@ def test_tasks_run_eagerly_unless_a_test_asks_for_the_worker():
 def test_worker_runs_a_task_sent_through_the_broker(celery_worker):
     assert app.conf.task_always_eager is False
 
-    result = app.send_task("celery.ping")
+    result = app.send_task("celery.ping", ignore_result=False)  # results are opt-in
 
     assert result.get(timeout=30) == "pong"
     assert result.state == "SUCCESS"

@@ -3,7 +3,11 @@
 A file is written under a temporary name in the same folder, flushed to
 disk, then renamed over its final name, so a reader sees either nothing or a
 whole file; a crash leaves no stray file behind. Its sha256 is returned and
-checked again on every load, so a corrupted or swapped file is refused.
+checked before a process first loads it, so a corrupted or swapped file is
+refused. The outcome is remembered per process for that (path, sha256): a
+model file is written once and never changed in place (a rewrite gets a new
+name), so hashing 100 MB again on every request would buy nothing, and a
+file found bad is not re-read by every request that asks for it.
 
 This module is the only reader of the files: the rest of the project gets a
 model's arrays from :func:`load` (then ``Recommender.from_arrays``), or the
@@ -11,9 +15,10 @@ profile ids it holds from :func:`profile_ids`.
 """
 
 import hashlib
-import io
 import os
 import tempfile
+import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -56,19 +61,55 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load(path: Path, sha256: str) -> dict[str, np.ndarray]:
+_verified_lock = threading.Lock()
+#: (path, sha256) -> None when the file matched, else why it was refused.
+_verified: dict[tuple[str, str], str | None] = {}
+
+
+def verify(path: Path, sha256: str, *, fresh: bool = False) -> None:
+    """Raises :class:`ArtifactError` unless the file's sha256 is ``sha256``.
+
+    Hashed once per process for each (path, sha256), whatever the outcome;
+    ``fresh`` hashes it again (promoting a version checks its file as it is
+    now). A file that cannot be read is not remembered: it may appear.
+    """
+    key = (str(path), sha256)
+    with _verified_lock:
+        if not fresh and key in _verified:
+            refused = _verified[key]
+            if refused is None:
+                return
+            raise ArtifactError(refused)
     try:
-        data = path.read_bytes()
+        actual = sha256_of(path)
     except OSError as exc:
         raise ArtifactError(f"Cannot read model artifact {path}: {exc}") from exc
-    actual = hashlib.sha256(data).hexdigest()
+    refused = None
     if actual != sha256:
-        raise ArtifactError(
+        refused = (
             f"Model artifact {path} fails its checksum (expected {sha256[:12]}…, "
             f"found {actual[:12]}…); refusing to load it."
         )
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
+    with _verified_lock:
+        _verified[key] = refused
+    if refused is not None:
+        raise ArtifactError(refused)
+
+
+def forget_verified() -> None:
+    """Forgets every file's outcome, as a new process would start."""
+    with _verified_lock:
+        _verified.clear()
+
+
+def load(path: Path, sha256: str) -> dict[str, np.ndarray]:
+    """The file's arrays, once :func:`verify` accepts it."""
+    verify(path, sha256)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"Cannot read model artifact {path}: {exc}") from exc
 
 
 def profile_ids(path: Path) -> np.ndarray:

@@ -273,8 +273,8 @@ def page_builder(
         .values_list("model_version_id", "title_ids", "scores", "predicted")
         .first()
     )
-    version = training.active_version()
-    if version is None:
+    serving = training.serving_model()
+    if serving is None:
         return shared, no_model_note()
     if stored is None or stored[0] is None:
         return shared, new_profile_note(profile)
@@ -289,7 +289,7 @@ def page_builder(
         now=now,
         signals=signals,
         candidates=Candidates.of(*stored[1:]),
-        model=training.recommender_for(version),
+        model=serving[1],
         exploration=settings.exploration,
         calibration=settings.calibration,
         context=context_for(profile, now=now, device=device),
@@ -308,9 +308,9 @@ def home_for_tastes(
     nothing is written and no real profile is read.
     """
     now = timezone.now()
-    version = training.active_version()
+    serving = training.serving_model()
     snap = catalog_snapshot()
-    if version is None:
+    if serving is None:
         return _shared_page(
             kids=kids, hidden=set(), mood=None, now=now, note=no_model_note()
         )
@@ -334,7 +334,7 @@ def home_for_tastes(
             now=now,
             note=("Pick some titles or genres to see the rows they would lead to."),
         )
-    model = training.recommender_for(version)
+    model = serving[1]
     history = History(
         profile_id=-1,
         items=np.array(picks, dtype=np.int64),

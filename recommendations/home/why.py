@@ -43,13 +43,13 @@ def why_this(*, profile: Profile, title: Title) -> list[str]:
             "Your personalized rows are off, so nothing you did chose it.",
         ]
     signals = load_signals(profile)
-    version = training.active_version()
+    serving = training.serving_model()
     stored = (
         ProfileCandidates.objects.filter(profile=profile)
         .values_list("title_ids", "scores", "predicted")
         .first()
     )
-    model = training.recommender_for(version) if version is not None else None
+    model = serving[1] if serving is not None else None
     reasons: list[str] = []
     if title.pk in signals.ratings:
         reasons.append(f"You rated it {signals.ratings[title.pk][0]:g}★.")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Profile
+from recommendations.engine.artifact import ArtifactError
 from recommendations.engine.recommender import Candidates, History
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import training
@@ -43,8 +44,16 @@ def _store(version: ModelVersion | None, results: list[Candidates]) -> None:
 
 
 def candidates_score_profiles(*, version: ModelVersion, profile_ids: list[int]) -> int:
-    """Scores and stores candidates for a shard of profiles with ``version``."""
-    model = training.recommender_for(version)
+    """Scores and stores candidates for a shard of profiles with ``version``.
+
+    A file that fails is refused (``training.model_fail_over``): the version
+    activated in its place refreshes every profile, so this shard stores none.
+    """
+    try:
+        model = training.recommender_for(version)
+    except ArtifactError as exc:
+        training.model_fail_over(version=version, reason=str(exc))
+        return 0
     results = model.candidates(
         profile_histories(profile_ids), count=settings.RECOMMENDER["CANDIDATES"]
     )
@@ -61,13 +70,14 @@ def candidate_shards(shard_size: int | None = None) -> list[list[int]]:
 def profile_refresh(*, profile_id: int) -> bool:
     """Folds the profile's latest signals into its vector and re-stores its candidates.
 
-    Returns False when there is no active model (the profile then gets the
-    non-personalized rows).
+    With the model that serves (a version whose file fails falls back to the
+    one before it). Returns False when no model serves (the profile then gets
+    the non-personalized rows).
     """
-    version = training.active_version()
-    if version is None:
+    serving = training.serving_model()
+    if serving is None:
         return False
-    model = training.recommender_for(version)
+    version, model = serving
     (history,) = profile_histories([profile_id])
     history = History(**{**history.__dict__, "use_trained_vector": False})
     _store(

@@ -1,24 +1,51 @@
 """The model registry and training: which version serves, and making new ones.
 
-A version's file is loaded once per process (its checksum verified on load)
-and kept while it is the one asked for. Training publishes a new version,
-which becomes active only if it passes the gate against the active one;
-promotion and rollback refresh every profile's candidates once committed.
+Serving: the active version serves while its file verifies. A file's
+checksum is verified once per process (``engine.artifact.verify``) and its
+model loaded once and kept while it is the one asked for. A file that fails
+is refused for good: its version is marked failed with the reason, an ERROR
+names the file, and the newest earlier version whose file verifies is
+activated in its place (none: the home page shows the rows everyone gets and
+says why). Every reader of the model asks :func:`serving_model`, so the home
+page, More like this and refreshes all fall back the same way.
+
+Training: one at a time, and only while its process lives. The running
+training holds a lease: on PostgreSQL a session-level advisory lock on a
+connection of its own, freed by PostgreSQL the moment the process dies; on
+SQLite (a laptop) ``lease_expires_at``, pushed forward every few seconds by a
+thread of the training. A version found ``training`` with its lease free was
+left by a dead process: :func:`trainings_reap` marks it failed and removes
+its files, and everyone who asks whether a training runs (a new training,
+``manage.py train``, "Train now", the retrain check, forgetting profiles)
+reaps first. A new version becomes active only if it passes the gate against
+the active one; promotion and rollback refresh every profile's candidates once
+committed.
 """
 
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from activity.models import Feedback, Rating, ViewingEvent
-from config.celery import enqueue_on_commit
+from outbox.services import outbox_add
 from recommendations.engine import artifact
 from recommendations.engine.experiment import TrainingConfig, evaluate, fit_recommender
 from recommendations.engine.recommender import Recommender
@@ -35,6 +62,10 @@ REFRESH_ALL_CANDIDATES_TASK = "recommendations.tasks.refresh_all_candidates"
 
 class TrainingInProgress(Exception):
     pass
+
+
+class LeaseLost(Exception):
+    """The training's version was marked failed while it ran (its lease lapsed)."""
 
 
 class PromotionRefused(Exception):
@@ -63,36 +94,334 @@ def training_config(
 
 
 _cache_lock = threading.Lock()
-_loaded: dict[tuple[int, str], Recommender] = {}
+#: The one model kept loaded, by (file, sha256): a rewritten file is a new key.
+_loaded: dict[tuple[str, str], Recommender] = {}
+#: Versions refused in a row before a reader gives up and serves no model.
+_FAIL_OVER_ROUNDS = 3
 
 
 def active_version() -> ModelVersion | None:
+    """The version the registry marks active (its file unread: see
+    :func:`serving_model` for the model that serves)."""
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 
 
 def recommender_for(version: ModelVersion) -> Recommender:
-    """The version's model, loaded once per process; the checksum is verified on load."""
-    key = (version.pk, version.sha256)
+    """The version's model, loaded once per process (its file verified first).
+
+    Raises ``ArtifactError`` when the file fails; readers of the serving
+    model use :func:`serving_model`, which falls back instead.
+    """
+    key = (version.artifact, version.sha256)
     with _cache_lock:
-        if key not in _loaded:
+        model = _loaded.get(key)
+        if model is None:
             arrays = artifact.load(Path(version.artifact), version.sha256)
+            model = Recommender.from_arrays(arrays)
             _loaded.clear()
-            _loaded[key] = Recommender.from_arrays(arrays)
-        return _loaded[key]
+            _loaded[key] = model
+        return model
+
+
+def serving_model() -> tuple[ModelVersion, Recommender] | None:
+    """The version that serves and its model: the active one, once its file
+    verifies. A file that fails is refused (:func:`model_fail_over`) and the
+    version activated in its place serves; None when no version can serve.
+    """
+    for _ in range(_FAIL_OVER_ROUNDS):
+        version = active_version()
+        if version is None:
+            return None
+        try:
+            return version, recommender_for(version)
+        except artifact.ArtifactError as exc:
+            model_fail_over(version=version, reason=str(exc))
+    return None
+
+
+def forget_loaded() -> None:
+    """Drops the loaded model and every file's verified checksum, as a new
+    process starts (a file changed behind the registry's back is then read
+    again)."""
+    with _cache_lock:
+        _loaded.clear()
+    artifact.forget_verified()
+
+
+def model_fail_over(*, version: ModelVersion, reason: str) -> ModelVersion | None:
+    """Refuses ``version``, whose file failed, and returns the version serving now.
+
+    The version is marked failed with ``reason`` and, if it was active, the
+    newest earlier version whose file verifies is activated (its candidates
+    refreshed once committed); an earlier file that fails too is refused the
+    same way. Nothing changes if the version meanwhile points at another
+    file (an erasure rewrote it) or was already refused, so readers that
+    find the same bad file at once refuse it once.
+    """
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+        if (
+            current is not None
+            and current.status != ModelVersion.Status.FAILED
+            and (current.artifact, current.sha256) == (version.artifact, version.sha256)
+        ):
+            was_active = current.status == ModelVersion.Status.ACTIVE
+            _refuse(current, reason)
+            if was_active:
+                _activate_previous(current)
+        return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
+def _refuse(version: ModelVersion, reason: str) -> None:
+    logger.error(
+        "Model version %s refused: its file %s failed (%s)",
+        version.pk,
+        version.artifact,
+        reason,
+    )
+    version.status = ModelVersion.Status.FAILED
+    version.error = f"Model file refused: {reason}"
+    version.save(update_fields=["status", "error"])
+
+
+def _activate_previous(failed: ModelVersion) -> ModelVersion | None:
+    earlier = (
+        ModelVersion.objects.select_for_update()
+        .filter(status=ModelVersion.Status.RETIRED, pk__lt=failed.pk)
+        .order_by("-pk")
+    )
+    for candidate in earlier:
+        try:
+            artifact.verify(Path(candidate.artifact), candidate.sha256)
+        except artifact.ArtifactError as exc:
+            _refuse(candidate, str(exc))
+            continue
+        logger.warning(
+            "Model version %s serves again in place of %s", candidate.pk, failed.pk
+        )
+        return _activate(candidate, replacing=None)
+    logger.error(
+        "No earlier model version can serve in place of %s: every profile gets "
+        "the rows everyone gets until a model is trained",
+        failed.pk,
+    )
+    return None
+
+
+# --- the training lease ------------------------------------------------------------
+
+#: The PostgreSQL advisory lock (two int4 keys) the running training holds.
+#: Advisory locks are per database, so other databases of the cluster do not
+#: collide; the first key ("MQ") is used for nothing else in this project.
+LEASE_LOCK_KEY = (0x4D51, 1)
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _lease_seconds() -> int:
+    return settings.RECOMMENDER["TRAINING_LEASE_SECONDS"]
+
+
+class _LeaseLock:
+    """PostgreSQL: the advisory lock, on a connection of the training's own.
+
+    Its own because Django closes the thread's connection at the end of a
+    request, when it turns unusable and past ``CONN_MAX_AGE``, and a closed
+    session drops its locks. This one is opened for the training and closed
+    when it ends; if the process dies, PostgreSQL ends the session and frees
+    the lock at once.
+    """
+
+    def __init__(self) -> None:
+        self._db = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def take(self) -> bool:
+        taken = False
+        try:
+            with self._db.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LEASE_LOCK_KEY)
+                taken = bool(cursor.fetchone()[0])
+        finally:
+            if not taken:
+                self.release()
+        return taken
+
+    def release(self) -> None:
+        self._db.close()
+
+
+def _lease_lock_free() -> bool:
+    """PostgreSQL: no session of this database holds the training lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"
+            " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2)",
+            LEASE_LOCK_KEY,
+        )
+        return bool(cursor.fetchone()[0])
+
+
+class _Heartbeat(threading.Thread):
+    """SQLite: keeps the training's ``lease_expires_at`` ahead of the clock.
+
+    A daemon thread with its own connection; when the process dies it stops
+    with it and the lease lapses within ``TRAINING_LEASE_SECONDS``.
+    """
+
+    def __init__(self, version_id: int) -> None:
+        super().__init__(name=f"training-{version_id}-lease", daemon=True)
+        self.version_id = version_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        every = _lease_seconds() / 6
+        try:
+            while not self.stopped.wait(every):
+                try:
+                    renewed = ModelVersion.objects.filter(
+                        pk=self.version_id, status=ModelVersion.Status.TRAINING
+                    ).update(
+                        lease_expires_at=timezone.now()
+                        + timedelta(seconds=_lease_seconds())
+                    )
+                except DatabaseError:
+                    logger.warning(
+                        "Could not renew training %s's lease", self.version_id
+                    )
+                    continue
+                if not renewed:
+                    return
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
+def _dead_trainings() -> Q:
+    """SQLite: versions in training whose heartbeat has lapsed."""
+    lapsed = timezone.now() - timedelta(seconds=_lease_seconds())
+    return Q(lease_expires_at__lt=timezone.now()) | Q(
+        lease_expires_at__isnull=True, created_at__lt=lapsed
+    )
+
+
+def trainings_reap() -> list[int]:
+    """Marks failed every training whose process stopped, and removes its files.
+
+    Its lease is free: on PostgreSQL nobody holds the lock (the versions are
+    read first, so one a training creates after the check is not touched);
+    on SQLite its heartbeat lapsed. Returns the versions marked failed.
+    """
+    training = ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING)
+    if _on_postgresql():
+        found = list(training.values_list("pk", flat=True))
+        if not found or not _lease_lock_free():
+            return []
+        return _reap(training.filter(pk__in=found))
+    return _reap(training.filter(_dead_trainings()))
+
+
+def _reap(dead: QuerySet[ModelVersion]) -> list[int]:
+    """Marks ``dead`` failed, each only if it still matches (it is re-checked)."""
+    reaped = []
+    for pk, holder in dead.values_list("pk", "lease_holder"):
+        by = f" ({holder})" if holder else ""
+        if dead.filter(pk=pk).update(
+            status=ModelVersion.Status.FAILED,
+            error=f"Training stopped: the worker running it{by} stopped.",
+            finished_at=timezone.now(),
+        ):
+            logger.warning(
+                "Training %s%s stopped with its worker; marked failed", pk, by
+            )
+            _remove_files_of(pk)
+            reaped.append(pk)
+    return reaped
+
+
+def _remove_files_of(version_id: int) -> None:
+    """A dead training's model file and its half-written temporary files."""
+    folder: Path = settings.RECOMMENDER["ARTIFACT_DIR"]
+    if not folder.is_dir():
+        return
+    name = f"model-{version_id}.npz"
+    for path in [folder / name, *folder.glob(f".{name}.*.tmp")]:
+        if path.is_file():
+            logger.info("Removing model file %s of a stopped training", path)
+            path.unlink(missing_ok=True)
+
+
+def _training_in_progress() -> TrainingInProgress:
+    running = ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).first()
+    what = (
+        f" (version #{running.pk}, {running.lease_holder or 'unknown process'}, "
+        f"since {running.created_at:%Y-%m-%d %H:%M} UTC)"
+        if running
+        else ""
+    )
+    return TrainingInProgress(
+        f"Another training is running{what}; try again when it ends."
+    )
+
+
+@contextmanager
+def training_lease(*, algorithm: str, parameters: dict) -> Iterator[ModelVersion]:
+    """A new version in ``training``, whose lease is held until the block ends.
+
+    Raises :class:`TrainingInProgress` when a live training holds the lease;
+    trainings left by dead processes are marked failed first.
+    """
+    lock = None
+    if _on_postgresql():
+        lock = _LeaseLock()
+        if not lock.take():
+            raise _training_in_progress()
+    heartbeat = None
+    try:
+        try:
+            with transaction.atomic():
+                if lock is not None:
+                    _reap(
+                        ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING)
+                    )
+                else:
+                    trainings_reap()
+                version = ModelVersion.objects.create(
+                    algorithm=algorithm,
+                    parameters=parameters,
+                    lease_holder=f"{socket.gethostname()}:{os.getpid()}",
+                    lease_expires_at=timezone.now()
+                    + timedelta(seconds=_lease_seconds()),
+                )
+        except IntegrityError:
+            raise _training_in_progress() from None
+        # Inside an outer transaction the version is seen by no other process
+        # (and goes if this one dies): nothing to renew, and SQLite would make
+        # the heartbeat's connection wait for that transaction.
+        if lock is None and not connection.in_atomic_block:
+            heartbeat = _Heartbeat(version.pk)
+            heartbeat.start()
+        yield version
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
+        if lock is not None:
+            lock.release()
+
+
+def training_running() -> bool:
+    """Whether a live training is under way (it may have read data erased since)."""
+    trainings_reap()
+    return ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).exists()
 
 
 # --- training ----------------------------------------------------------------------
-
-
-def _expire_stale_trainings() -> None:
-    limit = timezone.now() - timedelta(
-        minutes=settings.RECOMMENDER["TRAINING_TIMEOUT_MINUTES"]
-    )
-    ModelVersion.objects.filter(
-        status=ModelVersion.Status.TRAINING, created_at__lt=limit
-    ).update(
-        status=ModelVersion.Status.FAILED, error="Training did not finish in time."
-    )
 
 
 #: The stages of a training run, in order, as reported to ``progress``.
@@ -108,38 +437,34 @@ def model_train(
 ) -> ModelVersion:
     """Trains, evaluates, publishes and (if it passes the gate) activates a model.
 
-    Only one training runs at a time (a database constraint on the status). A
-    failure marks the version failed, removes its file and leaves the active
-    version serving.
+    Only one training runs at a time, under the training lease (a live
+    training makes this raise :class:`TrainingInProgress`; one whose process
+    died is marked failed and this one proceeds). A failure marks the version
+    failed, removes its file and leaves the active version serving.
     """
-    _expire_stale_trainings()
     config = training_config(algorithm, params)
-    try:
-        with transaction.atomic():
-            version = ModelVersion.objects.create(
-                algorithm=config.algorithm, parameters=config.as_dict()
+    with training_lease(
+        algorithm=config.algorithm, parameters=config.as_dict()
+    ) as version:
+        _sweep_artifacts()
+        path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
+        try:
+            version = _train_and_publish(version, config, path, progress)
+        except Exception as exc:
+            path.unlink(missing_ok=True)
+            ModelVersion.objects.filter(
+                pk=version.pk, status=ModelVersion.Status.TRAINING
+            ).update(
+                status=ModelVersion.Status.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+                finished_at=timezone.now(),
             )
-    except IntegrityError:
-        raise TrainingInProgress(
-            "Another training is running; try again when it ends."
-        ) from None
-    _sweep_artifacts()
-    path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
-    try:
-        version = _train_and_publish(version, config, path, progress)
-    except Exception as exc:
-        path.unlink(missing_ok=True)
-        ModelVersion.objects.filter(pk=version.pk).update(
-            status=ModelVersion.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}",
-            finished_at=timezone.now(),
-        )
-        raise
-    try:
-        model_promote(version=version, force=force)
-    except PromotionRefused as exc:
-        logger.warning("Model %s not promoted: %s", version.pk, exc)
-        ModelVersion.objects.filter(pk=version.pk).update(error=str(exc))
+            raise
+        try:
+            model_promote(version=version, force=force)
+        except PromotionRefused as exc:
+            logger.warning("Model %s not promoted: %s", version.pk, exc)
+            ModelVersion.objects.filter(pk=version.pk).update(error=str(exc))
     version.refresh_from_db()
     return version
 
@@ -147,8 +472,8 @@ def model_train(
 def _sweep_artifacts() -> None:
     """Removes what a killed run may have left: temporary files, failed versions' files.
 
-    Runs while this process holds the one-training-at-a-time row, so no other
-    training can be writing here.
+    Runs while this process holds the training lease, so no other training
+    can be writing here.
     """
     folder: Path = settings.RECOMMENDER["ARTIFACT_DIR"]
     if not folder.is_dir():
@@ -186,27 +511,41 @@ def _train_and_publish(
     model, fit_timings = fit_recommender(inter, config)
     fitted = clock()
     progress("publish")
-    version.sha256 = artifact.save(path, model.to_arrays())
+    sha256 = artifact.save(path, model.to_arrays())
     published = clock()
-    version.artifact = str(path)
-    version.status = ModelVersion.Status.READY
-    version.data_counts = {
-        "rows": len(inter),
-        "profiles": len(np.unique(inter.users)),
-        "titles": len(np.unique(inter.items)),
-        "rankable_titles": len(model.ranking.item_ids),
+    metrics = {k: metrics[k] for k in ("rating", "ranking", "popularity")}
+    metrics["split"] = "time, last 20% of each profile"
+    fields = {
+        "sha256": sha256,
+        "artifact": str(path),
+        "status": ModelVersion.Status.READY,
+        "data_counts": {
+            "rows": len(inter),
+            "profiles": len(np.unique(inter.users)),
+            "titles": len(np.unique(inter.items)),
+            "rankable_titles": len(model.ranking.item_ids),
+        },
+        "metrics": metrics,
+        "timings": {
+            "dataset_s": (built - started).total_seconds(),
+            "evaluate_s": (evaluated - built).total_seconds(),
+            "fit_s": (fitted - evaluated).total_seconds(),
+            "publish_s": (published - fitted).total_seconds(),
+            **{k: round(v, 3) for k, v in fit_timings.items()},
+        },
+        "finished_at": published,
     }
-    version.metrics = {k: metrics[k] for k in ("rating", "ranking", "popularity")}
-    version.metrics["split"] = "time, last 20% of each profile"
-    version.timings = {
-        "dataset_s": (built - started).total_seconds(),
-        "evaluate_s": (evaluated - built).total_seconds(),
-        "fit_s": (fitted - evaluated).total_seconds(),
-        "publish_s": (published - fitted).total_seconds(),
-        **{k: round(v, 3) for k, v in fit_timings.items()},
-    }
-    version.finished_at = published
-    version.save()
+    # Only a version still training is published: one marked failed meanwhile
+    # (its lease lapsed) may already have been replaced by another training.
+    if not ModelVersion.objects.filter(
+        pk=version.pk, status=ModelVersion.Status.TRAINING
+    ).update(**fields):
+        raise LeaseLost(
+            f"Version {version.pk} was marked failed while it trained; "
+            "its result is discarded."
+        )
+    for name, value in fields.items():
+        setattr(version, name, value)
     return version
 
 
@@ -241,13 +580,13 @@ def model_promote(*, version: ModelVersion, force: bool = False) -> ModelVersion
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status not in (ModelVersion.Status.READY, ModelVersion.Status.RETIRED):
         raise PromotionRefused(f"Version {version.pk} is {version.status}, not ready.")
-    if (
-        not Path(version.artifact).is_file()
-        or artifact.sha256_of(Path(version.artifact)) != version.sha256
-    ):
+    try:
+        # Checked as the file is now, not as this process last saw it.
+        artifact.verify(Path(version.artifact), version.sha256, fresh=True)
+    except artifact.ArtifactError:
         raise PromotionRefused(
             f"Version {version.pk}'s artifact is missing or corrupted."
-        )
+        ) from None
     active = (
         ModelVersion.objects.select_for_update()
         .filter(status=ModelVersion.Status.ACTIVE)
@@ -255,14 +594,18 @@ def model_promote(*, version: ModelVersion, force: bool = False) -> ModelVersion
     )
     if active and not force:
         _gate(version, active)
-    if active:
-        active.status = ModelVersion.Status.RETIRED
-        active.save(update_fields=["status"])
+    return _activate(version, replacing=active)
+
+
+def _activate(version: ModelVersion, *, replacing: ModelVersion | None) -> ModelVersion:
+    if replacing:
+        replacing.status = ModelVersion.Status.RETIRED
+        replacing.save(update_fields=["status"])
     version.status = ModelVersion.Status.ACTIVE
     version.activated_at = timezone.now()
     version.error = ""
     version.save(update_fields=["status", "activated_at", "error"])
-    enqueue_on_commit(REFRESH_ALL_CANDIDATES_TASK, version.pk)
+    outbox_add(task=REFRESH_ALL_CANDIDATES_TASK, args=[version.pk], coalesce=True)
     return version
 
 
@@ -279,13 +622,12 @@ def model_rollback(*, to: ModelVersion | None = None) -> ModelVersion:
     return model_promote(version=to, force=True)
 
 
-def training_running() -> bool:
-    """Whether a training is under way (it may have read data erased since)."""
-    return ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).exists()
-
-
 def retrain_due() -> bool:
-    """Enough signals came in since the last training to train again."""
+    """Enough signals came in since the last training to train again.
+
+    A training whose process died counts as failed, not as the last training.
+    """
+    trainings_reap()
     return (
         signals_since_last_training() >= settings.RECOMMENDER["RETRAIN_AFTER_SIGNALS"]
     )

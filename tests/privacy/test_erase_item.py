@@ -107,20 +107,16 @@ def held(ada, settings, tmp_path) -> dict:
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    """Tasks sent, by name: through ``config.celery.enqueue``, or straight
-    to the model clean-up task."""
-    from config import celery
-    from recommendations import tasks
+    """Tasks sent, by name, as the outbox publishes them (instead of sending)."""
+    from outbox import services
 
     calls: list[tuple[str, tuple]] = []
 
-    def record(task, *args):
-        calls.append((task if isinstance(task, str) else task.name, args))
+    def record(message):
+        calls.append((message.task, tuple(message.args)))
+        return True
 
-    monkeypatch.setattr(celery, "enqueue", record)
-    monkeypatch.setattr(
-        tasks.model_forget, "delay", lambda *args: record(tasks.model_forget, *args)
-    )
+    monkeypatch.setattr(services, "publish", record)
     return calls
 
 

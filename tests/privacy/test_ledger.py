@@ -226,14 +226,16 @@ SIGNALS = {"rating", "thumbs_up", "thumbs_down", "not_interested", "pick", "play
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    from config import celery
+    """Tasks sent, by name, as the outbox publishes them (instead of sending)."""
+    from outbox import services
 
     calls: list[tuple[str, tuple]] = []
 
-    def record(task, *args, **kw):
-        calls.append((task if isinstance(task, str) else task.name, args))
+    def record(message):
+        calls.append((message.task, tuple(message.args)))
+        return True
 
-    monkeypatch.setattr(celery, "enqueue", record)
+    monkeypatch.setattr(services, "publish", record)
     return calls
 
 

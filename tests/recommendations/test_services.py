@@ -53,11 +53,10 @@ def test_unavailable_titles_are_neither_trained_on_nor_recommended(demo_catalog)
 
 
 def test_only_one_training_runs_at_a_time(demo_catalog):
-    ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
-
-    with pytest.raises(training.TrainingInProgress):
-        training.model_train()
-    assert ModelVersion.objects.count() == 1
+    with training.training_lease(algorithm="svd", parameters={}):
+        with pytest.raises(training.TrainingInProgress):
+            training.model_train()
+        assert ModelVersion.objects.count() == 1
 
 
 def test_failed_training_leaves_the_active_version_serving_and_no_stray_file(
@@ -130,7 +129,7 @@ def test_a_corrupted_artifact_is_refused(trained):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    training._loaded.clear()
+    training.forget_loaded()  # as a new process starts
 
     with pytest.raises(ArtifactError, match="checksum"):
         training.recommender_for(trained)
@@ -295,6 +294,5 @@ def test_a_retrain_is_due_once_enough_signals_came_in_since_the_last_training(
 def test_a_training_under_way_is_seen_as_running(trained):
     assert training.training_running() is False
 
-    ModelVersion.objects.create(algorithm="svd", status=ModelVersion.Status.TRAINING)
-
-    assert training.training_running() is True
+    with training.training_lease(algorithm="svd", parameters={}):
+        assert training.training_running() is True

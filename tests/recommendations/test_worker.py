@@ -37,7 +37,8 @@ def catalog():
 def test_a_training_run_on_the_worker_publishes_a_new_active_version(
     celery_worker, catalog
 ):
-    version_id = tasks.train_model.delay().get(timeout=120)
+    result = tasks.train_model.apply_async(ignore_result=False)  # results are opt-in
+    version_id = result.get(timeout=120)
 
     version = ModelVersion.objects.get(pk=version_id)
     assert version.status == ModelVersion.Status.ACTIVE
@@ -53,7 +54,9 @@ def test_a_training_that_fails_on_the_worker_leaves_the_old_version_active(
 ):
     active = training.model_train(params=SMALL)
 
-    result = tasks.train_model.delay(algorithm="no-such-algorithm")
+    result = tasks.train_model.apply_async(
+        kwargs={"algorithm": "no-such-algorithm"}, ignore_result=False
+    )
     with pytest.raises(ValueError, match="Unknown algorithm"):
         result.get(timeout=120)
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    verbose_name = "Background work (outbox)"
+    name = "outbox"
