@@ -12,6 +12,7 @@ Celery tasks run eagerly, in the test process, unless a test asks for
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -321,7 +322,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # --- Faults: Celery on a redis-server of the test's own ------------------------
 
 
-def wait_for(condition, timeout: float, every: float = 0.1):
+def wait_for(condition, timeout: float = 60.0, every: float = 0.1):
     """``condition()``'s first true value, polled until ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -377,6 +378,19 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def stop(self) -> None:
+        """Shuts it down: every connection to it is refused."""
+        self.resume()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel, never answered."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
 
 
 @dataclass

@@ -9,17 +9,12 @@ timeout), then brought back.
 import logging
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
@@ -29,7 +24,7 @@ from django.urls import reverse
 from accounts.models import Profile
 from activity.models import Rating
 from catalog.models import Title
-from tests.conftest import need_service
+from tests.conftest import RedisServer, free_port, need_service
 from tests.factories import ACCOUNT_PASSWORD, ProfileFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -40,56 +35,6 @@ HTMX = {"HX-Request": "true"}
 RETRY_AFTER = 1.0
 #: What a viewer waits for a page at most while the cache is away.
 PAGE_SECONDS = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class RedisServer:
-    """A redis-server of this test, holding nothing on disk."""
-
-    port: int
-    workdir: Path
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=2)
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        with (self.workdir / "redis.log").open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.client().ping()
-                return
-            except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        """Shuts it down: every connection to it is refused."""
-        self.resume()
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def freeze(self) -> None:
-        """SIGSTOP: connections are accepted by the kernel, never answered."""
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        os.kill(self.process.pid, signal.SIGCONT)
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The engine through a real Celery worker on the real broker (Redis in CI)."""
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,20 +10,11 @@ from catalog.services import demo_catalog_seed
 from recommendations import tasks
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import training
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.services
 
 SMALL = {"n_factors": 10, "n_epochs": 5, "random_state": 0}
-
-
-def wait_for(condition, timeout: float = 60.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture
