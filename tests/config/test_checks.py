@@ -47,7 +47,9 @@ def test_sessions_only_in_a_per_process_cache_are_refused(settings):
     assert "config.E001" not in message
 
 
-def test_check_deploy_passes_with_redis_as_the_cache(settings):
+def test_check_deploy_passes_with_redis_as_the_cache(settings, monkeypatch):
+    # Set for the whole session by the browser tests; refused by --deploy.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.DEBUG = False
     settings.CACHES = {"default": REDIS}
 
@@ -62,9 +64,13 @@ def test_a_laptop_with_debug_on_may_keep_the_cache_in_memory(settings):
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """``manage.py`` as an operator runs it, with DEBUG off and ``env``."""
+    """``manage.py`` as an operator runs it, with DEBUG off and ``env`` (and
+    without what the test session set for itself: the browser tests' async
+    switch is refused by ``check --deploy``)."""
     environment = {
-        key: value for key, value in os.environ.items() if key != "CACHE_URL"
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment |= {
         "DEBUG": "false",
