@@ -19,7 +19,7 @@ no work is lost while it is away.
   database away past its retries, retries exhausted) leaves it for the
   relay; one that fails otherwise (a bug; Celery logs it) is dropped.
 - :func:`outbox_relay` (beat every 15 s; ``manage.py relay_outbox``) sends
-  each row that is due: never sent; sent but not started after 1, 2, 4...
+  each row that is due: never sent; sent but not started after 30 s, 1, 2...
   minutes, at most hourly (its message was lost in a broker crash, or the
   worker dropped it on a lost connection); started long before (its worker
   died and the broker lost the message too, or it gave up). Tasks are idempotent, so a copy is harmless.
@@ -53,7 +53,7 @@ COALESCE_COUNTDOWN_S = 2
 SEND_GRACE = timedelta(seconds=5)
 #: A row sent but not started is sent again after this, doubled at each
 #: attempt up to :data:`RESEND_MAX`.
-RESEND_AFTER = timedelta(minutes=1)
+RESEND_AFTER = timedelta(seconds=30)
 RESEND_MAX = timedelta(hours=1)
 #: A row started whose task has not ended is sent again this long after
 #: the broker itself would have handed its message to another worker (Redis:
