@@ -319,6 +319,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+@pytest.fixture
+def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
+    """Tasks sent, by name, as the outbox publishes them (instead of sending)."""
+    from outbox import services
+
+    calls: list[tuple[str, tuple]] = []
+
+    def record(message):
+        calls.append((message.task, tuple(message.args)))
+        return True
+
+    monkeypatch.setattr(services, "publish", record)
+    return calls
+
+
 # --- Faults: Celery on a redis-server of the test's own ------------------------
 
 

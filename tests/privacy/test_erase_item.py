@@ -105,21 +105,6 @@ def held(ada, settings, tmp_path) -> dict:
     return {"export": export, "zip": zip_path, "long_ago": long_ago}
 
 
-@pytest.fixture
-def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    """Tasks sent, by name, as the outbox publishes them (instead of sending)."""
-    from outbox import services
-
-    calls: list[tuple[str, tuple]] = []
-
-    def record(message):
-        calls.append((message.task, tuple(message.args)))
-        return True
-
-    monkeypatch.setattr(services, "publish", record)
-    return calls
-
-
 def _form_fields(page: str, action: str) -> dict[str, str]:
     """The hidden fields of the first form on ``page`` that posts to ``action``."""
     form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', page, re.S)

@@ -224,21 +224,6 @@ MODELS = {
 SIGNALS = {"rating", "thumbs_up", "thumbs_down", "not_interested", "pick", "play"}
 
 
-@pytest.fixture
-def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    """Tasks sent, by name, as the outbox publishes them (instead of sending)."""
-    from outbox import services
-
-    calls: list[tuple[str, tuple]] = []
-
-    def record(message):
-        calls.append((message.task, tuple(message.args)))
-        return True
-
-    monkeypatch.setattr(services, "publish", record)
-    return calls
-
-
 @pytest.mark.parametrize("kind", list(MODELS))
 def test_deleting_an_item_removes_it_and_refreshes_the_profile(
     ada_client, ada, history, kind, enqueued, django_capture_on_commit_callbacks
