@@ -45,6 +45,17 @@ RETRY = {
 
 
 class _PoisonTolerantChannel(redis.Channel):
+    def close(self):
+        if self.connection is not None and self.connection.client is None:
+            # Celery's consumer, on losing the broker, first collects the
+            # connection (which lets go of the transport's settings) and then
+            # closes it; returning the messages this channel held would then
+            # need those settings (an AttributeError that stops the worker).
+            # The broker is away anyway: the messages stay in its unacked set,
+            # and the outbox re-sends what they were for.
+            self.do_restore = False
+        super().close()
+
     def _brpop_read(self, **options):
         try:
             return super()._brpop_read(**options)

@@ -161,8 +161,21 @@ def _worker_env(db: dict) -> dict[str, str]:
     }
 
 
+#: How the tests run a worker: one process, none of the workers' chatter.
+TEST_WORKER_OPTIONS = (
+    "--pool", "solo",
+    "--without-gossip", "--without-mingle", "--without-heartbeat",
+)  # fmt: skip
+#: How the Procfile runs it (a pool of child processes; Celery's defaults).
+PROCFILE_WORKER_OPTIONS = ("--pool", "prefork", "--concurrency", "1")
+
+
 def celery_worker_start(
-    *, env: dict[str, str], name: str, log_dir: Path
+    *,
+    env: dict[str, str],
+    name: str,
+    log_dir: Path,
+    options: tuple[str, ...] = TEST_WORKER_OPTIONS,
 ) -> CeleryWorker:
     """Starts ``celery worker`` and waits until it answers a ping.
 
@@ -173,13 +186,12 @@ def celery_worker_start(
     hostname = f"{name}@localhost"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool", "solo",
+        *options,
         "--queues", ",".join(WORKER_QUEUES),
         "--loglevel", "INFO",
         "--hostname", hostname,
         # Celery's own test task: ``celery.ping`` returns "pong".
         "--include", "celery.contrib.testing.tasks",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     log_path = log_dir / f"celery-worker-{name}.log"
     with log_path.open("wb") as log:
@@ -419,7 +431,9 @@ class OwnStack:
     worker: CeleryWorker | None = None
     beat: subprocess.Popen | None = None
 
-    def start_worker(self, **env: str) -> CeleryWorker:
+    def start_worker(
+        self, *, options: tuple[str, ...] = TEST_WORKER_OPTIONS, **env: str
+    ) -> CeleryWorker:
         """The worker, on the test database unless ``env`` says otherwise."""
         env = {
             **_worker_env(self.db),
@@ -428,7 +442,9 @@ class OwnStack:
             **env,
         }
         name = f"faults-{uuid.uuid4().hex[:8]}"
-        self.worker = celery_worker_start(env=env, name=name, log_dir=self.logs)
+        self.worker = celery_worker_start(
+            env=env, name=name, log_dir=self.logs, options=options
+        )
         self.node.stash[_worker_log_start] = (self.worker, 0)
         return self.worker
 

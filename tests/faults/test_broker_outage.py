@@ -19,9 +19,15 @@ from accounts.models import Profile
 from activity.models import Rating
 from catalog.models import Title
 from catalog.services import demo_catalog_seed
+from outbox import services as outbox_services
 from recommendations.models import ModelVersion, ProfileCandidates
 from tests.activity.conftest import HTMX, watch_as
-from tests.conftest import CeleryWorker, model_trained_for_the_worker, wait_for
+from tests.conftest import (
+    PROCFILE_WORKER_OPTIONS,
+    CeleryWorker,
+    model_trained_for_the_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.services
 
@@ -112,6 +118,36 @@ def test_ratings_while_the_broker_is_down_are_saved_at_once_and_refreshed_after(
 
     wait_for(lambda: candidates_newer_than(rated_at), timeout=CATCH_UP_SECONDS)
     assert refreshes_received(worker, log_start) < len(answers)
+
+
+def test_a_worker_run_as_the_procfile_runs_it_survives_a_crash_while_holding_messages(
+    own_stack, catalog, monkeypatch
+):
+    """A worker holds the messages it has taken but not yet run (a refresh's
+    short countdown); the broker crashing then must not stop it, and the
+    refreshes those messages were for still happen."""
+    worker = own_stack.start_worker(options=PROCFILE_WORKER_OPTIONS)
+    model_trained_for_the_worker()
+    own_stack.start_beat()
+    # Long enough that the worker is sure to be holding them when Redis goes.
+    monkeypatch.setattr(outbox_services, "COALESCE_COUNTDOWN_S", 600)
+    profiles = list(Profile.objects.order_by("pk")[:3])
+    title = Title.objects.order_by("pk").first()
+    log_start = worker.log_size()
+    for profile in profiles:
+        assert rate(watch_as(Client(), profile), title, "2.0")[1]
+    rated_at = {
+        p.pk: Rating.objects.get(profile=p, title=title).updated_at for p in profiles
+    }
+    wait_for(lambda: refreshes_received(worker, log_start) == len(profiles))
+
+    own_stack.redis.crash()
+    time.sleep(3)  # the worker notices and reconnects in a loop
+    own_stack.redis.start()
+
+    wait_for(lambda: candidates_newer_than(rated_at), timeout=CATCH_UP_SECONDS)
+    assert worker.process.poll() is None, worker.log_tail()
+    assert "Unrecoverable error" not in worker.log(log_start)
 
 
 def test_train_now_while_the_broker_is_down_answers_at_once_and_trains_after(
