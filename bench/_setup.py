@@ -91,12 +91,13 @@ def server_env(secret_key: str, **extra: str) -> dict[str, str]:
 
 
 def gunicorn_command(port: int) -> list[str]:
-    """How the benchmarks serve the site: gunicorn, 2 sync workers, loopback."""
+    """How the benchmarks serve the site: gunicorn, 2 sync workers (or
+    ``BENCH_WEB_WORKERS``), loopback."""
     return [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "config.wsgi",
         "-w",
-        "2",
+        os.environ.get("BENCH_WEB_WORKERS", "2"),
         "-b",
         f"127.0.0.1:{port}",
         "--log-level",

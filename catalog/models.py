@@ -4,10 +4,10 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from catalog.posters import poster_version
+from config.links import reverse_pk
 
 if TYPE_CHECKING:
     from accounts.models import Profile
@@ -160,7 +160,7 @@ class Title(models.Model):
         return f"{self.title} ({self.year})" if self.year else self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:title", args=[self.pk])
+        return reverse_pk("catalog:title", self.pk)
 
     @property
     def runtime_display(self) -> str:
@@ -175,7 +175,7 @@ class Title(models.Model):
     @property
     def poster_url(self) -> str:
         """The generated poster; the version token changes when the text does."""
-        url = reverse("catalog:poster", args=[self.pk])
+        url = reverse_pk("catalog:poster", self.pk)
         return f"{url}?v={poster_version(self.title, self.year)}"
 
 

@@ -7,7 +7,6 @@
 the titles shown in one query. :func:`home_for_tastes` is the staff preview.
 """
 
-import copy
 import math
 from collections import Counter
 from dataclasses import replace
@@ -19,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from activity.models import Feedback
 from catalog.models import Title
+from config.links import reverse_pk
 from consent.models import PrivacySettings
 from consent.policy import hidden_genre_ids, settings_for
 from recommendations.engine import rerank
@@ -82,6 +82,7 @@ class RowBuilder(PersonalRows, SharedRows):
         wanted = {t for d in kept for t in d.ids}
         wanted |= {d.seed_id for d in kept if d.seed_id} | set(excluded)
         titles = self.fetch(profile, wanted)
+        matches = self.matches(titles)
         rows = []
         for d in kept:
             seed = titles.get(d.seed_id) if d.seed_id else None
@@ -91,8 +92,8 @@ class RowBuilder(PersonalRows, SharedRows):
             for rank, t in enumerate(d.ids, start=1):
                 if t not in titles:
                     continue
-                title = copy.copy(titles[t])
-                title.match = None if d.kind == "continue" else self.match(t)
+                title = _copy(titles[t])
+                title.match = None if d.kind == "continue" else matches[t]
                 title.why = d.why.get(t, "")
                 if seed is not None:
                     title.why = title.why.replace("{seed}", seed.title)
@@ -135,6 +136,7 @@ class RowBuilder(PersonalRows, SharedRows):
             title.rating_count = int(self.snap.rating_count[p])
             mean = self.snap.rating_mean[p]
             title.rating_mean = None if np.isnan(mean) else float(mean)
+            title.why_url = reverse_pk("recommendations:why", t)
             out[t] = title
         return out
 
@@ -173,6 +175,14 @@ class RowBuilder(PersonalRows, SharedRows):
         ):
             rows.insert(min(d.pinned, len(rows)), d)
         return rows
+
+
+def _copy(title: Title) -> Title:
+    """A shallow copy of a fetched title (its own ``why``, ``rank``...);
+    ``copy.copy`` goes through Django's pickling hooks, ten times slower."""
+    twin = Title.__new__(Title)
+    twin.__dict__ = title.__dict__.copy()
+    return twin
 
 
 def _dedupe(drafts: list[RowDraft]) -> list[RowDraft]:

@@ -359,11 +359,17 @@ class RowInputs:
     def ids(self, pos: Iterable[int]) -> list[int]:
         return [int(self.snap.ids[p]) for p in pos]
 
-    def match(self, title_id: int) -> int | None:
+    def matches(self, title_ids: Iterable[int]) -> dict[int, int | None]:
+        """Each title's match percentage (None when not personal or not a
+        candidate), looked up in one go."""
+        title_ids = list(title_ids)
         if not self.personal:
-            return None
-        predicted = self.candidates.predicted_at(self.snap.index([title_id])[0])
-        return None if predicted is None else match_percent(predicted)
+            return dict.fromkeys(title_ids)
+        out = {}
+        for t, p in zip(title_ids, self.snap.index(title_ids), strict=True):
+            predicted = self.candidates.predicted_at(p) if p >= 0 else None
+            out[t] = None if predicted is None else match_percent(predicted)
+        return out
 
     def main_genre(self, pos: int, prefer: Iterable[int] = ()) -> str:
         have = [

@@ -8,9 +8,11 @@ bumps. :class:`Charts` holds trending and the Top 10.
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
+from uuid import uuid4
 
 import numpy as np
 from django.core.cache import cache
@@ -69,8 +71,37 @@ class CatalogSnapshot:
 def catalog_snapshot() -> CatalogSnapshot:
     """The snapshot, from the cache (five minutes, or until a curator's change
     bumps the catalog's version) or built in a few queries."""
-    key = f"{SNAPSHOT_KEY}:{catalog_version()}"
-    return cache.get_or_set(key, _build_snapshot, SNAPSHOT_SECONDS)
+    return _shared(
+        SNAPSHOT_KEY, _build_snapshot, SNAPSHOT_SECONDS, version=catalog_version()
+    )
+
+
+T = TypeVar("T")
+
+#: This process's copy of each shared entry, by name: (key, stamp, value).
+_held: dict[str, tuple[str, str, object]] = {}
+
+
+def _shared(name: str, build: Callable[[], T], seconds: int, version="") -> T:
+    """``build()``, kept in the shared cache for ``seconds`` under ``name`` and
+    ``version``, and in this process while the cache holds the same build.
+
+    Each build is cached with a random stamp, also cached alone: a process
+    whose copy has the cached stamp uses its copy, so a page reads a few
+    bytes from the cache instead of unpickling the whole entry (about 10 ms
+    for the snapshot of 10,000 titles).
+    """
+    key = f"{name}:{version}"
+    stamp = cache.get(f"{key}:stamp")
+    held = _held.get(name)
+    if stamp is not None and held is not None and held[:2] == (key, stamp):
+        return held[2]  # type: ignore[return-value]
+    entry = cache.get(key)
+    if stamp is None or entry is None or entry[0] != stamp:
+        entry = (uuid4().hex, build())
+        cache.set_many({key: entry, f"{key}:stamp": entry[0]}, seconds)
+    _held[name] = (key, *entry)
+    return entry[1]
 
 
 def _build_snapshot() -> CatalogSnapshot:
@@ -155,7 +186,7 @@ class Charts:
 
 def charts() -> Charts:
     """Trending and the Top 10, from the cache (five minutes) or built."""
-    return cache.get_or_set(CHARTS_KEY, _build_charts, CHARTS_SECONDS)
+    return _shared(CHARTS_KEY, _build_charts, CHARTS_SECONDS)
 
 
 def _build_charts() -> Charts:
