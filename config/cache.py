@@ -250,3 +250,10 @@ class DegradingRedisCache(RedisCache):
         options["retry_after"] = float(options.pop("retry_after", DEFAULT_RETRY_AFTER))
         self._options = options
         self._class = DegradingRedisCacheClient
+
+    @property
+    def away(self) -> bool:
+        """Whether Redis was found away and not yet seen back: callers that
+        keep their own copy of a cached value may use it meanwhile instead of
+        rebuilding it on every miss."""
+        return self._cache._breaker.down_since is not None

@@ -94,7 +94,11 @@ def _shared(name: str, build: Callable[[], T], seconds: int, version="") -> T:
     key = f"{name}:{version}"
     stamp = cache.get(f"{key}:stamp")
     held = _held.get(name)
-    if stamp is not None and held is not None and held[:2] == (key, stamp):
+    if held is not None and (
+        held[:2] == (key, stamp) or (stamp is None and getattr(cache, "away", False))
+    ):
+        # The same build; or the cache is away (a Redis outage), when this
+        # copy, however old, beats a rebuild on every page.
         return held[2]  # type: ignore[return-value]
     entry = cache.get(key)
     if stamp is None or entry is None or entry[0] != stamp:

@@ -131,6 +131,40 @@ def test_with_the_cache_stopped_a_viewer_logs_in_browses_and_rates(
     assert logged[0].exc_info is None
 
 
+def test_while_the_cache_is_away_pages_do_not_rebuild_the_catalog_snapshot(
+    redis_cache, trained, monkeypatch
+):
+    """The snapshot of every title (the rows' facts) costs a few queries over
+    the whole catalog: built once per page while Redis is away, it made every
+    page of the outage several times slower."""
+    from recommendations.home import snapshot
+
+    viewers = list(
+        Profile.objects.filter(is_kids=False, candidates__isnull=False).order_by("id")[
+            :3
+        ]
+    )
+    clients = {}
+    for viewer in viewers:
+        viewer.user.set_password(ACCOUNT_PASSWORD)
+        viewer.user.save()
+        clients[viewer] = Client()
+        log_in(clients[viewer], viewer)
+        choose(clients[viewer], viewer)
+    home(clients[viewers[0]])
+    builds = []
+    build = snapshot._build_snapshot
+    monkeypatch.setattr(
+        snapshot, "_build_snapshot", lambda: builds.append(1) or build()
+    )
+
+    redis_cache.stop()
+    for viewer, viewer_client in clients.items():
+        assert f"Top picks for {viewer.name}" in home(viewer_client)
+
+    assert builds == []
+
+
 def test_while_the_cache_hangs_a_page_waits_for_it_once_at_most(
     redis_cache, trained, client
 ):
