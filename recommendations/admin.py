@@ -54,6 +54,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and training.automatic_training_stopped():
+            self.message_user(
+                request,
+                f"The last {training.DEATHS_BEFORE_GIVING_UP} trainings stopped "
+                "with their worker (out of memory?), so none starts by itself. "
+                "Train now tries again.",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
     def train_now(self, request: HttpRequest) -> HttpResponseRedirect:
         if training.training_running():
             self.message_user(
@@ -62,7 +73,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
         else:
-            outbox_add(task=tasks.train_model, coalesce=True)
+            outbox_add(task=tasks.train_model, args=[None, False, True], coalesce=True)
             self.message_user(
                 request, "Training queued; the new version appears here when it ends."
             )

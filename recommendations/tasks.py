@@ -39,15 +39,28 @@ TRAINING_TASK = {
 
 
 @shared_task(**TRAINING_TASK)
-def train_model(algorithm: str | None = None, force: bool = False) -> int | None:
-    """Trains a new version (nightly, "Train now", a retrain that is due).
+def train_model(
+    algorithm: str | None = None, force: bool = False, asked: bool = False
+) -> int | None:
+    """Trains a new version (nightly, a retrain that is due, or ``asked``:
+    "Train now").
 
     Acknowledged when it ends, and handed back to the queue when the process
     running it dies (``acks_late``, ``reject_on_worker_lost``): safe only
     because it is idempotent. The run that gets it again finds the dead run's
     lease free, marks that version failed and trains afresh; a run that finds
     a live training skips. So one message makes exactly one new version.
+    After a few trainings in a row died with their worker, only an asked-for
+    training starts.
     """
+    if not asked and training.automatic_training_stopped():
+        logger.error(
+            "Training not started: the last %d trainings stopped with their "
+            "worker (out of memory?). Train now in the admin, or manage.py "
+            "train, tries again.",
+            training.DEATHS_BEFORE_GIVING_UP,
+        )
+        return None
     try:
         return training.model_train(algorithm=algorithm, force=force).pk
     except training.TrainingInProgress:

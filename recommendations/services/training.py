@@ -327,6 +327,35 @@ def trainings_reap() -> list[int]:
     return _reap(training.filter(_dead_trainings()))
 
 
+#: How a training whose process died is marked (:attr:`ModelVersion.error`).
+DIED = "Training stopped: the worker running it"
+#: Trainings in a row that died with their worker (out of memory, killed),
+#: after which no training starts by itself: a training that kills its
+#: worker is otherwise handed back to the queue and started again forever.
+#: "Train now" and ``manage.py train`` still try.
+DEATHS_BEFORE_GIVING_UP = 3
+
+
+def trainings_died_in_a_row() -> int:
+    """How many of the latest trainings, in a row, died with their worker."""
+    trainings_reap()
+    latest = ModelVersion.objects.order_by("-created_at", "-pk").values_list(
+        "status", "error"
+    )[:DEATHS_BEFORE_GIVING_UP]
+    died = 0
+    for status, error in latest:
+        if status != ModelVersion.Status.FAILED or not error.startswith(DIED):
+            break
+        died += 1
+    return died
+
+
+def automatic_training_stopped() -> bool:
+    """Whether trainings no longer start by themselves (see
+    :data:`DEATHS_BEFORE_GIVING_UP`)."""
+    return trainings_died_in_a_row() >= DEATHS_BEFORE_GIVING_UP
+
+
 def _reap(dead: QuerySet[ModelVersion]) -> list[int]:
     """Marks ``dead`` failed, each only if it still matches (it is re-checked)."""
     reaped = []
@@ -334,7 +363,7 @@ def _reap(dead: QuerySet[ModelVersion]) -> list[int]:
         by = f" ({holder})" if holder else ""
         if dead.filter(pk=pk).update(
             status=ModelVersion.Status.FAILED,
-            error=f"Training stopped: the worker running it{by} stopped.",
+            error=f"{DIED}{by} stopped.",
             finished_at=timezone.now(),
         ):
             logger.warning(
@@ -625,9 +654,11 @@ def model_rollback(*, to: ModelVersion | None = None) -> ModelVersion:
 def retrain_due() -> bool:
     """Enough signals came in since the last training to train again.
 
-    A training whose process died counts as failed, not as the last training.
+    A training whose process died counts as failed, not as the last training;
+    after :data:`DEATHS_BEFORE_GIVING_UP` such deaths in a row, none is due.
     """
-    trainings_reap()
+    if automatic_training_stopped():
+        return False
     return (
         signals_since_last_training() >= settings.RECOMMENDER["RETRAIN_AFTER_SIGNALS"]
     )

@@ -10,6 +10,7 @@ from accounts.models import Profile, User
 from activity.models import Feedback, Rating
 from catalog.models import Title
 from recommendations.engine.artifact import ArtifactError
+from recommendations import tasks
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import dataset, training
 from tests.factories import RatingFactory
@@ -289,6 +290,55 @@ def test_a_retrain_is_due_once_enough_signals_came_in_since_the_last_training(
     assert training.retrain_due() is False
     RatingFactory()
     assert training.retrain_due() is True
+
+
+def died_with_its_worker(times: int) -> None:
+    """Versions as the reaper leaves a training whose worker was killed."""
+    for n in range(times):
+        ModelVersion.objects.create(
+            algorithm="svd",
+            parameters={},
+            status=ModelVersion.Status.FAILED,
+            error=f"{training.DIED} (worker-{n}:42) stopped.",
+        )
+
+
+def test_after_three_trainings_died_with_their_worker_none_starts_by_itself(
+    trained, settings, caplog
+):
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "RETRAIN_AFTER_SIGNALS": 1}
+    RatingFactory()
+    died_with_its_worker(2)
+    assert training.retrain_due() is True
+
+    died_with_its_worker(1)
+
+    assert training.retrain_due() is False
+    versions = ModelVersion.objects.count()
+    assert tasks.train_model() is None  # a redelivered message, the nightly run
+    assert tasks.retrain_if_needed() is None
+    assert ModelVersion.objects.count() == versions
+    assert "Training not started: the last 3 trainings stopped" in caplog.text
+
+
+def test_train_now_still_trains_after_trainings_died_and_the_admin_says_why(
+    trained, admin_client, enqueued, on_commit
+):
+    died_with_its_worker(3)
+
+    changelist = admin_client.get(
+        reverse("admin:recommendations_modelversion_changelist")
+    )
+    assert "so none starts by itself. Train now tries again." in (
+        changelist.content.decode()
+    )
+    with on_commit():
+        admin_client.post(reverse("admin:recommendations_modelversion_train"))
+    assert enqueued == [("recommendations.tasks.train_model", (None, False, True))]
+
+    version = ModelVersion.objects.get(pk=tasks.train_model(*enqueued[0][1]))
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert training.trainings_died_in_a_row() == 0
 
 
 def test_a_training_under_way_is_seen_as_running(trained):
