@@ -8,10 +8,11 @@ from django.http import HttpRequest
 class LockoutBackend(AxesStandaloneBackend):
     """django-axes' check that refuses a locked-out account, first in the chain.
 
-    Axes insists on a ``request`` so it can count failures per IP address.
+    Axes insists on a ``request`` so it can count failures per client address.
     ``authenticate()`` without one (Django's test ``Client.login``, a shell)
-    is still refused for a locked-out e-mail address; only the IP check and
-    the counting need a real request, and every web log-in passes one.
+    is refused for an e-mail address locked for any client
+    (``accounts.lockout.LockoutHandler``); only the counting needs a real
+    request, and every web log-in passes one.
     """
 
     def authenticate(

@@ -1,20 +1,34 @@
-"""Writes to accounts and profiles.
+"""Writes to accounts and profiles, and the mail about them.
 
 Every function here is keyword-only and runs in one transaction. Rule
 breaches (a sixth profile, a name already used, the last profile) raise
 ``ValidationError`` with a message meant for the person, which views add to
 their form.
+
+Mail is never sent inside a request: the request records one outbox row,
+whatever the address, and a worker looks the address up and sends (or not).
+So a request for a known address and for an unknown one do the same work and
+take the same time, and tell nobody whether the address has an account.
 """
 
 import secrets
 
 from axes.utils import reset as axes_reset
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import lockout_username
 from accounts.models import Profile, User
+from outbox.services import outbox_add
+
+PASSWORD_RESET_MAIL_TASK = "accounts.tasks.password_reset_mail"
+SIGNUP_MAIL_TASK = "accounts.tasks.signup_mail"
 
 
 @transaction.atomic
@@ -39,23 +53,108 @@ def first_profile_name(email: str) -> str:
 
 
 @transaction.atomic
-def user_signup(*, email: str, password: str) -> User:
-    """A new account with one profile, named from the e-mail address.
+def user_signup(
+    *, email: str, password: str, domain: str, use_https: bool
+) -> User | None:
+    """A new account with one profile, named from the e-mail address; ``None``
+    when the address has an account already.
 
-    The password is expected to have passed the validators already (the form
-    runs them, with the e-mail address at hand for the similarity check).
+    Both cases cost the same: the password is hashed, and one outbox row asks
+    the worker for a mail (a welcome; or, to the owner of the address, a
+    notice that someone tried to sign up with it). ``domain`` and
+    ``use_https`` build the mail's links. The password is expected to have
+    passed the validators already (the form runs them, with the e-mail
+    address at hand for the similarity check).
     """
     email = User.objects.normalize_email(email.strip())
+    user = None
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(
-            {"email": "An account with this e-mail address already exists."},
-            code="email_taken",
-        )
-    user = User.objects.create_user(
-        email=email, password=password, source=User.Source.SIGNUP
-    )
-    Profile.objects.create(user=user, name=first_profile_name(email))
+        make_password(password)  # the hashing a new account costs: no timing tell
+    else:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, source=User.Source.SIGNUP
+                )
+                Profile.objects.create(user=user, name=first_profile_name(email))
+        except IntegrityError:  # the same address signed up a moment ago
+            user = None
+    outbox_add(task=SIGNUP_MAIL_TASK, args=[email, user is not None, domain, use_https])
     return user
+
+
+def signup_mail_send(
+    *, email: str, created: bool, domain: str, use_https: bool
+) -> bool:
+    """The worker's half of :func:`user_signup`: a welcome to a new account, or
+    the owner's notice; nothing when the address has no account (any more).
+    Returns whether a mail went out."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        return False
+    protocol = "https" if use_https else "http"
+    context = {
+        "email": user.email,
+        "login_url": f"{protocol}://{domain}{reverse('accounts:login')}",
+        "reset_url": f"{protocol}://{domain}{reverse('accounts:password_reset')}",
+    }
+    name = "accounts/signup_welcome" if created else "accounts/signup_notice"
+    _send(
+        subject_template=f"{name}_subject.txt",
+        body_template=f"{name}_email.txt",
+        context=context,
+        to=user.email,
+    )
+    return True
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Asks the worker for a password-reset link to ``email``, if an account
+    has that address: one outbox row, whatever the address."""
+    outbox_add(task=PASSWORD_RESET_MAIL_TASK, args=[email, domain, use_https])
+
+
+class _PasswordResetMail(PasswordResetForm):
+    """Django's reset mail (one-use link, token), sent by the worker. A mail
+    that fails raises, so the task is retried (Django's form logs and goes on)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        _send(
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+            to=to_email,
+        )
+
+
+def password_reset_mail_send(*, email: str, domain: str, use_https: bool) -> None:
+    """The worker's half of :func:`password_reset_request`: Django's reset mail
+    to each active account with this address and a usable password."""
+    form = _PasswordResetMail({"email": email})
+    if not form.is_valid():
+        return
+    form.save(
+        domain_override=domain,
+        use_https=use_https,
+        subject_template_name="accounts/password_reset_subject.txt",
+        email_template_name="accounts/password_reset_email.txt",
+    )
+
+
+def _send(*, subject_template: str, body_template: str, context: dict, to: str) -> None:
+    """One plain-text mail; an error (SMTP away) raises, for the task to retry."""
+    subject = " ".join(render_to_string(subject_template, context).split())
+    body = render_to_string(body_template, context)
+    EmailMultiAlternatives(subject, body, None, [to]).send()
 
 
 def _lock_account(user: User) -> None:

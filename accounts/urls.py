@@ -5,7 +5,8 @@ from django.urls import path, reverse_lazy
 
 from accounts import views
 from accounts.access import account_password_required
-from accounts.forms import EmailAuthenticationForm
+from accounts.forms import EmailAuthenticationForm, PasswordResetRequestForm
+from accounts.throttle import by_ip, by_posted_email, throttle
 
 app_name = "accounts"
 urlpatterns = [
@@ -44,11 +45,14 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset_form.html",
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
+        throttle("password-reset-ip", key=by_ip)(
+            throttle("password-reset-email", key=by_posted_email)(
+                auth_views.PasswordResetView.as_view(
+                    template_name="accounts/password_reset_form.html",
+                    form_class=PasswordResetRequestForm,
+                    success_url=reverse_lazy("accounts:password_reset_done"),
+                )
+            )
         ),
         name="password_reset",
     ),

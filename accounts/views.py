@@ -12,7 +12,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from accounts.access import (
 )
 from accounts.forms import ConfirmPasswordForm, ProfileForm, SignupForm
 from accounts.models import Profile
+from accounts.throttle import by_ip, by_posted_email, throttle
 from catalog.selectors import profile_needs_onboarding
 
 HOME_URL = "/"
@@ -53,26 +53,32 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle("signup-ip", key=by_ip)
+@throttle("signup-email", key=by_posted_email)
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign-up; an address that has an account gets the same answer as a new
+    one (a redirect to onboarding), and its owner an e-mail, so the page does
+    not say which addresses have accounts.
+
+    A new account is logged in at once, so its session cookie still differs;
+    only activation by an e-mailed link before the first log-in would hide
+    that too, and it would change the new viewer's journey.
+    """
     if request.user.is_authenticated:
         return redirect("accounts:profile_picker")
     form = SignupForm(_data(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_signup(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except IntegrityError:  # the same address signed up a moment ago
-            form.add_error(
-                "email", "An account with this e-mail address already exists."
-            )
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to Marquee! Your account is ready.")
-            return _start_watching(request, user.profiles.get())
+        user = services.user_signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        if user is None:
+            return redirect("catalog:onboarding")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Marquee! Your account is ready.")
+        return _start_watching(request, user.profiles.get())
     return render(request, "accounts/signup.html", {"form": form})
 
 

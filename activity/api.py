@@ -1,10 +1,12 @@
 """REST endpoints for a profile's signals (``/api/v1/``); owner-only."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import access_profile
+from accounts.throttle import ProfileWriteThrottle
 from activity import services
 from activity.models import RATING_VALUES, Feedback
 from catalog.models import Title
@@ -29,6 +31,9 @@ class RatingOut(serializers.Serializer):
 class ProfileRatings(APIView):
     """Rate a title for one of your profiles (half stars, 0.5–5.0); re-rating updates."""
 
+    throttle_classes = [ProfileWriteThrottle]
+
+    @extend_schema(request=RatingIn, responses=RatingOut)
     def post(self, request, profile_id: int) -> Response:
         profile = access_profile(request.user, profile_id)
         data = RatingIn(data=request.data)
@@ -36,6 +41,7 @@ class ProfileRatings(APIView):
         rating = services.rating_upsert(profile=profile, **data.validated_data)
         return Response(RatingOut(rating).data, status=status.HTTP_200_OK)
 
+    @extend_schema(responses=RatingOut(many=True))
     def get(self, request, profile_id: int) -> Response:
         profile = access_profile(request.user, profile_id)
         ratings = profile.ratings.order_by("-updated_at")[:500]
@@ -45,6 +51,9 @@ class ProfileRatings(APIView):
 class ProfileFeedback(APIView):
     """Thumbs up / down, an onboarding pick, or "not interested" for one of your profiles."""
 
+    throttle_classes = [ProfileWriteThrottle]
+
+    @extend_schema(request=FeedbackIn, responses={201: FeedbackIn})
     def post(self, request, profile_id: int) -> Response:
         profile = access_profile(request.user, profile_id)
         data = FeedbackIn(data=request.data)

@@ -35,6 +35,7 @@ from django.views.decorators.http import (
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import profile_required
+from accounts.throttle import PROFILE_WRITES, by_profile, throttle
 from activity import selectors, services
 from activity.devices import device_class_from_user_agent
 from activity.forms import (
@@ -146,6 +147,7 @@ def title_actions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @profile_required
 @require_POST
+@throttle(PROFILE_WRITES, key=by_profile)
 def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
     title = _title_or_404(request, pk)
     form = RatingForm(request.POST)
@@ -176,6 +178,7 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @profile_required
 @require_POST
+@throttle(PROFILE_WRITES, key=by_profile)
 def title_thumbs(request: HttpRequest, pk: int) -> HttpResponse:
     title = _title_or_404(request, pk)
     form = ThumbsForm(request.POST)
@@ -194,6 +197,7 @@ def title_thumbs(request: HttpRequest, pk: int) -> HttpResponse:
 
 @profile_required
 @require_POST
+@throttle(PROFILE_WRITES, key=by_profile)
 def title_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
     title = _title_or_404(request, pk)
     form = ToggleForm(request.POST)
@@ -213,6 +217,7 @@ def title_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
 
 @profile_required
 @require_POST
+@throttle(PROFILE_WRITES, key=by_profile)
 def title_my_list(request: HttpRequest, pk: int) -> HttpResponse:
     title = _title_or_404(request, pk)
     form = ToggleForm(request.POST)

@@ -64,10 +64,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: NUL, lone surrogates, bytes that are
+    # not UTF-8 and over-deep JSON get a 400, never a 500 further in.
+    "config.middleware.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store, private on responses to a signed-in person.
+    "config.middleware.PrivateCacheMiddleware",
     "accounts.middleware.ActiveProfileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -147,18 +152,32 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile_picker"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed log-ins (django-axes): 5 failures for one e-mail address (from any
-# IP address), or from one IP address (for any e-mail address), lock it for 30
-# minutes; a failure during the lockout restarts the wait.
+# The proxies in front of Django (TLS terminator, load balancer) that append
+# the client's address to X-Forwarded-For: the client is the N-th address from
+# the right (accounts/client_ip.py). 0: Django faces the clients, REMOTE_ADDR.
+# Set it to exactly the number of proxies: one too many lets a client choose
+# its own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Failed log-ins (django-axes; the rules in accounts/lockout.py): 5 failures
+# for one e-mail address from one client address lock that pair for 30
+# minutes; AXES_ACCOUNT_FAILURE_LIMIT failures for the address from anywhere
+# lock the address everywhere. Attempts while locked are refused uncounted,
+# so the 30 minutes run from the failure that locked. A password reset
+# clears every count of the address.
 # Success does not wipe the count (AXES_RESET_ON_SUCCESS off): otherwise an
 # attacker could log in to their own account between guesses to clear the
 # count their IP address has built up against someone else's.
 AXES_FAILURE_LIMIT = 5
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"  # what AuthenticationForm posts
 AXES_USERNAME_CALLABLE = "accounts.backends.attempted_email"
-AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429, Retry-After
 AXES_RESET_ON_SUCCESS = False
 # Successful log-ins are not logged (personal data we do not need), nor is a
 # start-up banner on every manage.py command.
@@ -190,6 +209,14 @@ MEDIA_URL = "media/"
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+
+# Request size limits. Marquee takes no uploads: its forms and API bodies are
+# a few hundred bytes, so a body (form or JSON, files aside) over 1 MiB is
+# refused with a 413 (config.middleware.HostileInputMiddleware), and more than
+# 1,000 form or query fields with a 400 (the admin's bulk actions stay well
+# under). A proxy in front may set a lower limit (nginx client_max_body_size).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Security headers; the HTTPS ones follow DEBUG so `check --deploy` is clean in
 # production and a laptop still works over plain HTTP.
@@ -234,6 +261,36 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Basic auth answers a locked-out address 429 (accounts/lockout.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "accounts.lockout.LockoutBasicAuthentication",
+    ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # Throttles of the API and of the HTML forms (accounts/throttle.py), counted
+    # in the shared cache. Rating or feedback writes per profile: generous, a
+    # viewer rating as fast as they can click stays under it.
+    "DEFAULT_THROTTLE_RATES": {
+        "profile-writes": env.str("THROTTLE_PROFILE_WRITES", default="60/min"),
+        "signup-ip": env.str("THROTTLE_SIGNUP_PER_IP", default="20/hour"),
+        "signup-email": env.str("THROTTLE_SIGNUP_PER_EMAIL", default="5/hour"),
+        "password-reset-ip": env.str(
+            "THROTTLE_PASSWORD_RESET_PER_IP", default="20/hour"
+        ),
+        "password-reset-email": env.str(
+            "THROTTLE_PASSWORD_RESET_PER_EMAIL", default="5/hour"
+        ),
+        "privacy": env.str("THROTTLE_PRIVACY", default="60/min"),
+        "privacy-export": env.str("THROTTLE_PRIVACY_EXPORT", default="3/day"),
+    },
+    # JSON nested deeper than config.parsers.MAX_JSON_DEPTH (32), or holding a
+    # NUL or a lone surrogate, is a 400 (Python's own parser would recurse
+    # into a 500, or pass on text no database or response can hold).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Marquee API", "VERSION": "1.0.0"}
 

@@ -220,15 +220,24 @@ def _csv_text(rows: list[Row], fields: Iterable[str]) -> str:
     return buffer.getvalue()
 
 
+#: A spreadsheet takes a cell starting with one of these for a formula (which
+#: may fetch a URL or run a command when the file is opened): "CSV injection".
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell; text that a spreadsheet would take for a
+    formula gets a leading ``'`` (numbers, negative ones too, stay numbers)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, default=_json_default, sort_keys=True)
-    if value is None:
+        value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, default=_json_default, sort_keys=True)
+    elif value is None:
         return ""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
     return value
 
 

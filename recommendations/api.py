@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +17,7 @@ class CandidatesOut(serializers.Serializer):
 class ProfileCandidatesView(APIView):
     """One of your profiles' current candidates, best first, with predicted ratings."""
 
+    @extend_schema(responses=CandidatesOut)
     def get(self, request, profile_id: int) -> Response:
         profile = access_profile(request.user, profile_id)
         candidates = ProfileCandidates.objects.filter(profile=profile).first()

@@ -13,8 +13,16 @@ from tests.factories import AccountFactory, ProfileFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_the_user_and_a_first_profile_named_from_the_address():
-    user = services.user_signup(email="grace.hopper@Example.COM", password="pw-1")
+def test_signup_creates_the_user_and_a_first_profile_named_from_the_address(
+    enqueued, on_commit
+):
+    with on_commit():
+        user = services.user_signup(
+            email="grace.hopper@Example.COM",
+            password="pw-1",
+            domain="marquee.test",
+            use_https=True,
+        )
 
     assert user.email == "grace.hopper@example.com"
     assert user.source == User.Source.SIGNUP
@@ -22,19 +30,36 @@ def test_signup_creates_the_user_and_a_first_profile_named_from_the_address():
     assert [(p.name, p.is_kids) for p in user.profiles.all()] == [
         ("grace.hopper", False)
     ]
+    assert enqueued == [
+        (
+            "accounts.tasks.signup_mail",
+            ("grace.hopper@example.com", True, "marquee.test", True),
+        )
+    ]
 
 
-def test_signup_refuses_an_address_taken_in_another_case():
+def test_signup_with_an_address_taken_in_another_case_makes_nothing_but_the_mail(
+    enqueued, on_commit
+):
     AccountFactory(email="grace@example.com")
 
-    with pytest.raises(ValidationError) as refused:
-        services.user_signup(email="Grace@example.com", password="pw-1")
+    with on_commit():
+        user = services.user_signup(
+            email="Grace@example.com",
+            password="pw-1",
+            domain="marquee.test",
+            use_https=False,
+        )
 
-    assert refused.value.message_dict == {
-        "email": ["An account with this e-mail address already exists."]
-    }
+    assert user is None
     assert User.objects.count() == 1
     assert Profile.objects.count() == 0
+    assert enqueued == [
+        (
+            "accounts.tasks.signup_mail",
+            ("Grace@example.com", False, "marquee.test", False),
+        )
+    ]
 
 
 def test_the_database_keeps_addresses_unique_ignoring_case():

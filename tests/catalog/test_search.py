@@ -110,7 +110,6 @@ def test_search_without_a_match_says_so(client):
     [
         ("", "Type a title"),
         ("   ", "Type a title"),
-        ("\x00", "Type a title"),
         ("!!! ???", "No titles match “!!! ???”"),
     ],
 )
@@ -139,7 +138,7 @@ def test_search_page_escapes_the_query(client):
     [
         "x" * 10_000,
         "star wars " * 1_000,
-        "\x00" * 300 + "heat",
+        "\x01" * 300 + "heat",  # a NUL is refused before (tests/security)
         "' OR 1=1; -- & | ! :* <-> ()",
         "🎬" * 5000,
         "½ ² ﬁlm \u0301 x\u0301 ⁄",

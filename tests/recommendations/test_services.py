@@ -9,8 +9,8 @@ from django.urls import reverse
 from accounts.models import Profile, User
 from activity.models import Feedback, Rating
 from catalog.models import Title
-from recommendations.engine.artifact import ArtifactError
 from recommendations import tasks
+from recommendations.engine.artifact import ArtifactError
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import dataset, training
 from tests.factories import RatingFactory
