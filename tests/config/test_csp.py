@@ -15,9 +15,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client, override_settings
 
-from accounts.access import ACTIVE_PROFILE_SESSION_KEY
 from accounts.models import Profile, User
 from catalog.models import Title
+from tests.activity.conftest import watch_as
 from tests.factories import GenreFactory, ProfileFactory, TitleFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,7 @@ def profile() -> Profile:
 @pytest.fixture
 def viewer(client: Client, profile: Profile) -> Client:
     """A signed-in account with its profile chosen."""
-    client.force_login(profile.user)
-    session = client.session
-    session[ACTIVE_PROFILE_SESSION_KEY] = profile.pk
-    session.save()
-    return client
+    return watch_as(client, profile)
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_any_other_pip_audit_failure_fails_the_audit(tmp_path: Path) -> None:
 
 def test_make_audit_runs_the_script() -> None:
     planned = subprocess.run(
-        ["make", "--dry-run", "--always-make", "audit"],
+        ["make", "--no-print-directory", "--dry-run", "--always-make", "audit"],
         cwd=ROOT,
         capture_output=True,
         text=True,
