@@ -34,6 +34,8 @@ from drf_spectacular.authentication import BasicScheme
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from config.api_errors import error_body
+
 
 class LockoutHandler(AxesDatabaseHandler):
     """django-axes' database handler plus the per-address limit (``AXES_HANDLER``)."""
@@ -111,7 +113,7 @@ def lockout_response(
     wait = retry_after_seconds(request, credentials)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"detail": LOCKED_DETAIL, "retry_after": wait}, status=429
+            error_body(429, "locked_out", LOCKED_DETAIL), status=429
         )
     else:
         context = {

@@ -153,3 +153,58 @@ class AccountErasureInProgress(models.Model):
 
     def __str__(self) -> str:
         return f"Erasing account {self.user_id}"
+
+
+class AccessToken(models.Model):
+    """A personal access token: how a program (a TV app, a script) signs in.
+
+    The secret is shown once, when made; only its SHA-256 is kept (a token is
+    32 random bytes, so a fast hash is as safe as a slow one and costs
+    microseconds per request instead of a password hash's 200 ms). ``prefix``
+    (the secret's first characters) finds the row and names the token in
+    lists without revealing it.
+
+    ``scope``: ``read`` (GET only), ``read-write`` (a viewer's activity) or
+    ``account`` (also what the browser asks the account password for on a kids
+    profile: settings, exports, erasure, profiles, tokens). ``profile``, when
+    set, ties the token to that one profile; a kids profile's token can never
+    hold the ``account`` scope.
+    """
+
+    PREFIX = "mqt_"
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read-write", "Read and write activity"
+        ACCOUNT = "account", "Full account access"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    profile = models.ForeignKey(
+        Profile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tokens",
+        help_text="Empty: the token may act for every profile of the account.",
+    )
+    name = models.CharField(max_length=60)
+    scope = models.CharField(max_length=10, choices=Scope, default=Scope.READ_WRITE)
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > now
+        )

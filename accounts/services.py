@@ -11,6 +11,7 @@ So a request for a known address and for an unknown one do the same work and
 take the same time, and tell nobody whether the address has an account.
 """
 
+import hashlib
 import secrets
 
 from axes.utils import reset as axes_reset
@@ -24,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import lockout_username
-from accounts.models import Profile, User
+from accounts.models import AccessToken, Profile, User
 from outbox.services import outbox_add
 
 PASSWORD_RESET_MAIL_TASK = "accounts.tasks.password_reset_mail"
@@ -228,3 +229,66 @@ def profile_touch(*, profile_id: int) -> None:
     (an activity row, a setting, an erasure): their cached fragments, keyed
     by ``Profile.activity_changed_at``, are then rebuilt on the next visit."""
     Profile.objects.filter(pk=profile_id).update(activity_changed_at=timezone.now())
+
+
+# --- personal access tokens ---------------------------------------------------
+
+TOKENS_PER_USER = 20
+
+
+def token_digest(secret: str) -> str:
+    """What is stored of a token's secret (SHA-256, hex)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    name: str,
+    scope: str = AccessToken.Scope.READ_WRITE,
+    profile: Profile | None = None,
+    expires_at=None,
+) -> tuple[AccessToken, str]:
+    """Makes a token for ``user``; returns it and its secret (shown only now).
+
+    Refuses (``ValidationError``) a 21st live token, a profile that is not the
+    user's, an ``account`` scope on a kids profile's token, and an expiry in
+    the past.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name."})
+    if profile is not None and profile.user_id != user.pk:
+        raise ValidationError({"profile": "No such profile."})
+    if scope == AccessToken.Scope.ACCOUNT and profile is not None and profile.is_kids:
+        raise ValidationError(
+            {"scope": "A kids profile's token cannot have full account access."}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose a time in the future."})
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    live = AccessToken.objects.filter(user=user, revoked_at__isnull=True)
+    if live.count() >= TOKENS_PER_USER:
+        raise ValidationError(
+            f"At most {TOKENS_PER_USER} tokens; revoke one you no longer use."
+        )
+    secret = AccessToken.PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken.objects.create(
+        user=user,
+        profile=profile,
+        name=name,
+        scope=scope,
+        prefix=secret[: len(AccessToken.PREFIX) + 8],
+        digest=token_digest(secret),
+        expires_at=expires_at,
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, token: AccessToken) -> None:
+    """Stops the token working at once (kept, revoked, for the account's list)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])

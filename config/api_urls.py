@@ -1,24 +1,16 @@
-from django.urls import include, path
+"""``/api/v1/``: each app's API routes, one include per app.
 
-from activity import api as activity_api
-from recommendations import api as recommendations_api
+Every route that takes a profile names it (``profiles/<int:profile_id>/…``)
+and reaches it through :func:`accounts.api_access.api_profile`.
+"""
+
+from django.urls import include, path
 
 app_name = "api"
 urlpatterns = [
-    path(
-        "profiles/<int:profile_id>/ratings/",
-        activity_api.ProfileRatings.as_view(),
-        name="profile-ratings",
-    ),
-    path(
-        "profiles/<int:profile_id>/feedback/",
-        activity_api.ProfileFeedback.as_view(),
-        name="profile-feedback",
-    ),
-    path(
-        "profiles/<int:profile_id>/candidates/",
-        recommendations_api.ProfileCandidatesView.as_view(),
-        name="profile-candidates",
-    ),
+    path("", include("accounts.api_urls")),
+    path("", include("catalog.api_urls")),
+    path("", include("activity.api_urls")),
+    path("", include("recommendations.api_urls")),
     path("privacy/", include("privacy.api_urls")),
 ]

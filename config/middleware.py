@@ -12,11 +12,12 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 
+from config.api_errors import error_body
 from config.parsers import MAX_JSON_DEPTH, bytes_problem, json_problem, text_problem
 
 logger = logging.getLogger("django.security.HostileInput")
 
-#: Paths answered in JSON (``{"detail": ...}``), as DRF answers its errors.
+#: Paths answered in JSON (config/api_errors.py's shape), as DRF answers its errors.
 API_PREFIX = "/api/"
 #: Paths whose every response may hold personal data, signed in or not (an
 #: erasure's receipt is shown to whoever holds its reference).
@@ -31,7 +32,7 @@ class HostileInputMiddleware:
     field (url-encoded or multipart) or a JSON body; a NUL in the path or a
     header; a JSON body nested deeper than ``MAX_JSON_DEPTH``. A body
     over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` gets a 413, too many fields a 400.
-    Under ``/api/`` the answer is JSON (``{"detail": ...}``), else the 400
+    Under ``/api/`` the answer is JSON (the API's error shape), else the 400
     page. A cookie holding such text is dropped rather than refused, so a
     cookie planted by someone else cannot lock a browser out of the site.
 
@@ -127,7 +128,8 @@ def _drop_hostile_cookies(request: HttpRequest) -> None:
 def _refuse(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     logger.warning("Refused %s %r: %s", request.method, request.path_info, message)
     if request.path_info.startswith(API_PREFIX):
-        return JsonResponse({"detail": message}, status=status)
+        code = "too_large" if status == 413 else "bad_request"
+        return JsonResponse(error_body(status, code, message), status=status)
     # Rendered without the request: the session and user are not loaded yet.
     return HttpResponse(
         render_to_string("400.html", {"message": message}), status=status

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "django_celery_beat",
     "axes",
     "csp",
@@ -257,15 +259,22 @@ else:
     CONTENT_SECURITY_POLICY = _content_security_policy
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    # Basic auth answers a locked-out address 429 (accounts/lockout.py).
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
+    # One error shape under /api/ (config/api_errors.py).
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # Signed in, and the level and profile the grant allows
+    # (accounts/api_access.py: tokens, the kids gate).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api_access.ApiAccess"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Cursor",
+    # Tokens first: a request without credentials is answered 401 with
+    # "WWW-Authenticate: Bearer". HTTP Basic (the account password) only
+    # makes tokens: the tokens view adds it.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_access.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "accounts.lockout.LockoutBasicAuthentication",
     ],
+    # Clients ask for JSON; the browsable API would be a second, HTML face.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # Throttles of the API and of the HTML forms (accounts/throttle.py), counted
     # in the shared cache. Rating or feedback writes per profile: generous, a
@@ -292,7 +301,48 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Marquee API", "VERSION": "1.0.0"}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "config.api_handler.ApiExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+        "500",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Marquee API",
+    "DESCRIPTION": (
+        "Everything a viewer does on the site, for programs. Sign in with a "
+        "personal access token (`Authorization: Bearer mqt_…`); make one on the "
+        "account page or with `POST /api/v1/tokens/` and the account password "
+        "(HTTP Basic). Every profile-scoped path names its profile. Errors "
+        "share one shape: `{type, errors: [{code, detail, attr}]}`. Lists are "
+        "cursor-paginated: follow `next`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
+    ],
+}
+# A failed CSRF check is JSON under /api/ like every other API error.
+CSRF_FAILURE_VIEW = "config.api_errors.csrf_failure"
 
 # Celery: Redis (or any broker URL) in production; with nothing set, Kombu's
 # filesystem transport under var/ so one machine needs no server.
