@@ -139,7 +139,11 @@ def grant_for(request) -> Grant:
     """What the signed-in request may do (see the table above)."""
     auth = request.auth
     if isinstance(auth, AccessToken):
-        return Grant(TOKEN_LEVELS[auth.scope], auth.profile)
+        level = TOKEN_LEVELS[auth.scope]
+        if auth.profile is not None and auth.profile.is_kids:
+            # Made before the profile became a kids one: no more than write.
+            level = min(level, WRITE)
+        return Grant(level, auth.profile)
     if isinstance(request.successful_authenticator, LockoutBasicAuthentication):
         return Grant(ACCOUNT, None)
     if account_password_needed(request._request):

@@ -3,13 +3,16 @@
 Forms validate input; the writes are in :mod:`accounts.services`.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import services
-from accounts.models import Profile, User
+from accounts.models import AccessToken, Profile, User
 
 
 class SignupForm(forms.Form):
@@ -146,3 +149,63 @@ class ProfileForm(forms.Form):
                 "is_kids": profile.is_kids,
             },
         )
+
+
+class TokenForm(forms.Form):
+    """A new personal access token: what :func:`accounts.services.token_create`
+    takes, with the expiry as a number of days from now."""
+
+    MAX_DAYS = 3650
+
+    name = forms.CharField(
+        label="Name",
+        max_length=AccessToken._meta.get_field("name").max_length,
+        help_text="Which program will hold it, e.g. “Living-room TV”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    scope = forms.ChoiceField(
+        label="It may",
+        choices=[
+            (AccessToken.Scope.READ, "Read only: see profiles, titles and rows"),
+            (
+                AccessToken.Scope.READ_WRITE,
+                "Read and write activity: also rate, add to My List, watch",
+            ),
+            (
+                AccessToken.Scope.ACCOUNT,
+                "Full account access: also settings, exports, erasure, profiles "
+                "and tokens",
+            ),
+        ],
+        initial=AccessToken.Scope.READ_WRITE,
+        widget=forms.RadioSelect,
+    )
+    profile = forms.ModelChoiceField(
+        label="For",
+        queryset=Profile.objects.none(),
+        required=False,
+        empty_label="Every profile",
+        help_text="Tie it to one profile, so it can act for that profile alone. "
+        "A kids profile's token cannot have full account access.",
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        required=False,
+        min_value=1,
+        max_value=MAX_DAYS,
+        help_text="Empty: it works until you revoke it.",
+    )
+
+    def __init__(self, user: User, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].queryset = user.profiles.all()
+
+    def token_fields(self) -> dict:
+        """The cleaned data as :func:`accounts.services.token_create`'s arguments."""
+        days = self.cleaned_data["expires_in_days"]
+        return {
+            "name": self.cleaned_data["name"],
+            "scope": self.cleaned_data["scope"],
+            "profile": self.cleaned_data["profile"],
+            "expires_at": timezone.now() + timedelta(days=days) if days else None,
+        }

@@ -143,7 +143,9 @@ class LockoutBasicAuthentication(BasicAuthentication):
                 raise
             credentials = {"email": userid}
             raise Throttled(
-                wait=retry_after_seconds(request, credentials), detail=LOCKED_DETAIL
+                wait=retry_after_seconds(request, credentials),
+                detail=LOCKED_DETAIL,
+                code="locked_out",
             ) from None
 
 

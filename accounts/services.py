@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -252,26 +253,42 @@ def token_create(
 ) -> tuple[AccessToken, str]:
     """Makes a token for ``user``; returns it and its secret (shown only now).
 
-    Refuses (``ValidationError``) a 21st live token, a profile that is not the
-    user's, an ``account`` scope on a kids profile's token, and an expiry in
-    the past.
+    Refuses (``ValidationError``, with a code for programs) a name of blanks, a
+    profile that is not the user's, an ``account`` scope on a kids profile's
+    token, an expiry in the past, and more than :data:`TOKENS_PER_USER`
+    tokens that still work (revoked and expired ones do not count).
     """
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the token a name."})
+        raise ValidationError(
+            {"name": ValidationError("Give the token a name.", code="blank")}
+        )
     if profile is not None and profile.user_id != user.pk:
-        raise ValidationError({"profile": "No such profile."})
+        raise ValidationError(
+            {"profile": ValidationError("No such profile.", code="does_not_exist")}
+        )
     if scope == AccessToken.Scope.ACCOUNT and profile is not None and profile.is_kids:
         raise ValidationError(
-            {"scope": "A kids profile's token cannot have full account access."}
+            {
+                "scope": ValidationError(
+                    "A kids profile's token cannot have full account access.",
+                    code="kids_profile_account_scope",
+                )
+            }
         )
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "Choose a time in the future."})
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    live = AccessToken.objects.filter(user=user, revoked_at__isnull=True)
-    if live.count() >= TOKENS_PER_USER:
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
         raise ValidationError(
-            f"At most {TOKENS_PER_USER} tokens; revoke one you no longer use."
+            {"expires_at": ValidationError("Choose a time in the future.", code="past")}
+        )
+    _lock_account(user)
+    working = AccessToken.objects.filter(user=user, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if working.count() >= TOKENS_PER_USER:
+        raise ValidationError(
+            f"At most {TOKENS_PER_USER} tokens; revoke one you no longer use.",
+            code="token_limit",
         )
     secret = AccessToken.PREFIX + secrets.token_urlsafe(32)
     token = AccessToken.objects.create(

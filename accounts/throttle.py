@@ -32,8 +32,11 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.backends import lockout_username
 from accounts.client_ip import client_ip
+from config.api_errors import error_body
 
 PROFILE_WRITES = "profile-writes"
+#: Making access tokens (API and account page): per account, per client address.
+TOKEN_CREATE, TOKEN_CREATE_IP = "token-create", "token-create-ip"
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -82,10 +85,9 @@ def throttled_response(request: HttpRequest, wait: int) -> HttpResponse:
     """429 with ``Retry-After``: JSON under ``/api/``, a friendly page otherwise."""
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {
-                "detail": f"Too many requests. Try again in {wait} seconds.",
-                "retry_after": wait,
-            },
+            error_body(
+                429, "throttled", f"Too many requests. Try again in {wait} seconds."
+            ),
             status=429,
         )
     else:
@@ -100,6 +102,11 @@ def throttled_response(request: HttpRequest, wait: int) -> HttpResponse:
 
 def by_ip(request: HttpRequest) -> str:
     return client_ip(request)
+
+
+def by_account(request: HttpRequest) -> str | None:
+    user = getattr(request, "user", None)
+    return str(user.pk) if user is not None and user.is_authenticated else None
 
 
 def by_posted_email(request: HttpRequest) -> str | None:

@@ -78,6 +78,12 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("accounts/tokens/", views.tokens, name="tokens"),
+    path(
+        "accounts/tokens/<int:token_id>/revoke/",
+        views.token_revoke,
+        name="token_revoke",
+    ),
     path("profiles/", views.profile_picker, name="profile_picker"),
     path("profiles/manage/", views.profile_manage, name="profile_manage"),
     path("profiles/new/", views.profile_create, name="profile_create"),

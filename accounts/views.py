@@ -1,4 +1,4 @@
-"""Sign-up, log-in, the profile picker and profile management.
+"""Sign-up, log-in, the profile picker, profile management and access tokens.
 
 Views stay thin: they check access, hand clean input to :mod:`accounts.services`
 and render. Log-in, log-out and the password pages are Django's own views,
@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,9 +26,16 @@ from accounts.access import (
     account_password_required,
     profile_activate,
 )
-from accounts.forms import ConfirmPasswordForm, ProfileForm, SignupForm
-from accounts.models import Profile
-from accounts.throttle import by_ip, by_posted_email, throttle
+from accounts.forms import ConfirmPasswordForm, ProfileForm, SignupForm, TokenForm
+from accounts.models import AccessToken, Profile
+from accounts.throttle import (
+    TOKEN_CREATE,
+    TOKEN_CREATE_IP,
+    by_account,
+    by_ip,
+    by_posted_email,
+    throttle,
+)
 from catalog.selectors import profile_needs_onboarding
 
 HOME_URL = "/"
@@ -205,3 +212,59 @@ def profile_update(request: HttpRequest, profile_id: int) -> HttpResponse:
     return render(
         request, "accounts/profile_form.html", {"form": form, "profile": profile}
     )
+
+
+# --- access tokens --------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@account_password_required
+@throttle(TOKEN_CREATE, key=by_account)
+@throttle(TOKEN_CREATE_IP, key=by_ip)
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The account's personal access tokens; POST makes one.
+
+    The new token's secret is in this one answer and nowhere else (not the
+    session, not a redirect): the page then shows only its prefix.
+    """
+    form = TokenForm(request.user, _data(request))
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, secret = services.token_create(
+                user=request.user, **form.token_fields()
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            form = TokenForm(request.user)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "form": form,
+            "tokens": request.user.tokens.select_related("profile"),
+            "created": created,
+            "secret": secret,
+        },
+    )
+
+
+def _add_service_error(form, error: ValidationError) -> None:
+    """A service's refusal on the form: on its field when the form has one."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_POST
+@account_password_required
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(AccessToken, pk=token_id, user=request.user)
+    services.token_revoke(token=token)
+    messages.success(
+        request, f"Token “{token.name}” revoked: programs using it are signed out."
+    )
+    return redirect("accounts:tokens")

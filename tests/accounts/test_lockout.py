@@ -152,27 +152,33 @@ def basic_auth(email: str, password: str) -> dict:
 
 
 def test_a_locked_api_client_gets_429_with_retry_after_in_json(account, profile):
-    api_url = reverse("api:profile-ratings", args=[profile.pk])
+    """Making a token (the one API operation that takes the password) counts
+    wrong passwords towards the same lockout as the log-in page."""
+    api_url = reverse("api:tokens")
     api = Client()
-    wrong = [
-        api.get(api_url, **basic_auth(account.email, "wrong"), **via_proxy(CLIENT_A))
-        for _ in range(5)
-    ]
 
-    locked = api.get(
-        api_url, **basic_auth(account.email, ACCOUNT_PASSWORD), **via_proxy(CLIENT_A)
-    )
-    other_client = api.get(
-        api_url, **basic_auth(account.email, ACCOUNT_PASSWORD), **via_proxy(CLIENT_B)
-    )
+    def make_token(password: str, source: str):
+        return api.post(
+            api_url,
+            {"name": "tv"},
+            content_type="application/json",
+            **basic_auth(account.email, password),
+            **via_proxy(source),
+        )
 
-    assert [r.status_code for r in wrong] == [403, 403, 403, 403, 429]
+    wrong = [make_token("wrong", CLIENT_A) for _ in range(5)]
+    locked = make_token(ACCOUNT_PASSWORD, CLIENT_A)
+    other_client = make_token(ACCOUNT_PASSWORD, CLIENT_B)
+
+    assert [r.status_code for r in wrong] == [401, 401, 401, 401, 429]
     assert locked.status_code == 429
     assert locked["Content-Type"] == "application/json"
     assert 1790 <= int(locked["Retry-After"]) <= 1800
-    assert locked.json()["detail"].startswith("Signing in is locked")
-    assert other_client.status_code == 200
-    assert other_client.json() == []
+    [error] = locked.json()["errors"]
+    assert error["code"] == "locked_out"
+    assert error["detail"].startswith("Signing in is locked")
+    assert other_client.status_code == 201
+    assert other_client.json()["name"] == "tv"
 
 
 @pytest.mark.parametrize(
