@@ -32,7 +32,14 @@ from django.db.models.functions import Coalesce, Greatest, Round
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating
-from catalog.models import Genre, Tag, Title, TitleQuerySet
+from catalog.models import (
+    Collection,
+    CollectionItem,
+    Genre,
+    Tag,
+    Title,
+    TitleQuerySet,
+)
 
 ROW_LENGTH = 20
 
@@ -374,23 +381,51 @@ def genre_facets(genre: Genre, *, profile: Profile | None) -> Facets:
     )
 
 
-def genre_titles(
-    genre: Genre,
+def browse_titles(
     *,
     profile: Profile | None,
-    sort: str = Sort.POPULAR,
+    query: str = "",
+    sort: str | None = None,
+    genre: Genre | None = None,
     decade: int | None = None,
+    year: int | None = None,
     runtime: str = "",
-) -> TitleQuerySet:
-    """The titles of a genre the profile may see, filtered and in the order
-    asked for."""
-    queryset = _with_rating_stats(
-        Title.objects.for_profile(profile).filter(genres=genre)
-    )
+    runtime_min: int | None = None,
+    runtime_max: int | None = None,
+    kind: str = "",
+) -> QuerySet[Title]:
+    """The titles the profile may see, filtered and in the order asked for,
+    with ``rating_count`` and ``rating_mean``.
+
+    A genre page asks for one genre; the API may add the other filters and a
+    search ``query``, matched and ranked as the search page does
+    (:func:`search_titles`). ``sort`` (:class:`Sort`) defaults to the best
+    match first for a query, the most popular first otherwise.
+    """
+    if query:
+        queryset = search_titles(query, profile=profile)
+    else:
+        queryset = _with_rating_stats(Title.objects.for_profile(profile))
+    if genre is not None:
+        queryset = queryset.filter(genres=genre)
     if decade is not None:
         queryset = queryset.filter(year__gte=decade, year__lte=decade + 9)
+    if year is not None:
+        queryset = queryset.filter(year=year)
     if runtime:
         queryset = queryset.filter(_RUNTIMES[Runtime(runtime)])
+    if runtime_min is not None:
+        queryset = queryset.filter(runtime_minutes__gte=runtime_min)
+    if runtime_max is not None:
+        queryset = queryset.filter(runtime_minutes__lte=runtime_max)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if sort is None:
+        return queryset if query else _sorted(queryset, Sort.POPULAR)
+    return _sorted(queryset, sort)
+
+
+def _sorted(queryset: QuerySet[Title], sort: str) -> QuerySet[Title]:
     if sort == Sort.RATING:
         return queryset.annotate(
             rated_enough=Case(
@@ -455,11 +490,11 @@ def search_titles(query: str, *, profile: Profile | None) -> QuerySet[Title]:
         # The document is unaccented; so are the query's words.
         words = _WORD.findall(_unaccent(query).lower())[:MAX_QUERY_WORDS]
         if not words:
-            return Title.objects.none()
+            return queryset.none()
         return _search_postgres(queryset, " ".join(words), words)
     words = _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
     if not words:
-        return Title.objects.none()
+        return queryset.none()
     for word in words:
         queryset = queryset.filter(
             Q(title__icontains=word) | Q(alternative_title__icontains=word)
@@ -523,3 +558,48 @@ def _search_postgres(
 _SEARCH_DOCUMENT = RawSQL(
     '"catalog_title"."search_document"', [], output_field=SearchVectorField()
 )
+
+
+# --- Collections ----------------------------------------------------------------
+
+
+def collections_for(*, profile: Profile | None) -> QuerySet[Collection]:
+    """The curators' collections the profile may open, with ``title_count``.
+
+    Those active now, for its audience as the home page has it (a kids
+    collection for kids profiles only; one for lovers of chosen genres for
+    grown-ups, whatever their taste), holding a title the profile may see.
+    """
+    audiences = [Collection.Audience.EVERYONE]
+    if profile is not None and profile.is_kids:
+        audiences.append(Collection.Audience.KIDS)
+    else:
+        audiences.append(Collection.Audience.GENRES)
+    visible = Title.objects.for_profile(profile).values("pk")
+    return (
+        Collection.objects.active()
+        .filter(audience__in=audiences)
+        .annotate(title_count=Count("items", filter=Q(items__title__in=visible)))
+        .filter(title_count__gt=0)
+        .prefetch_related("audience_genres")
+        .order_by("position", "name", "id")
+    )
+
+
+def collection_titles(
+    collection: Collection, *, profile: Profile | None
+) -> QuerySet[Title]:
+    """The collection's titles the profile may see, in the curators' order,
+    with ``rating_count``, ``rating_mean`` and their genres."""
+    items = CollectionItem.objects.filter(collection=collection, title=OuterRef("pk"))
+    return (
+        _with_rating_stats(
+            Title.objects.for_profile(profile).filter(collections=collection)
+        )
+        .annotate(
+            item_position=Subquery(items.values("position")[:1]),
+            item_id=Subquery(items.values("pk")[:1]),
+        )
+        .prefetch_related("genres")
+        .order_by("item_position", "item_id")
+    )

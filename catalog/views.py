@@ -93,8 +93,8 @@ def genre_detail(request: HttpRequest, slug: str) -> HttpResponse:
     genre = get_object_or_404(Genre, slug=slug)
     form = BrowseForm(request.GET)
     if form.is_valid():
-        titles = selectors.genre_titles(
-            genre, profile=request.profile, **form.cleaned_data
+        titles = selectors.browse_titles(
+            profile=request.profile, genre=genre, **form.cleaned_data
         )
         page = _page(titles, request.GET.get("page"))
         context = {"genre": genre, **_page_context(page, request.GET)}
