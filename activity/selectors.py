@@ -10,6 +10,11 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Title, TitleQuerySet
+from consent.policy import may_store_viewing
+
+#: Why a play is not kept (:func:`viewing_not_kept_reason`).
+NOT_KEPT_PRIVATE_SESSION = "private_session"
+NOT_KEPT_HISTORY_PAUSED = "history_paused"
 
 
 def titles_for(profile: Profile) -> TitleQuerySet:
@@ -95,6 +100,23 @@ def continue_watching(profile: Profile) -> QuerySet[ViewingEvent]:
     )
 
 
+def continue_watching_of(profile: Profile, title_id: int) -> ViewingEvent:
+    """The title's viewing on the profile's Continue Watching row.
+
+    Raises ``ViewingEvent.DoesNotExist`` when the title is not on the row.
+    """
+    return continue_watching(profile).get(title_id=title_id)
+
+
+def feedback(profile: Profile) -> QuerySet[Feedback]:
+    """The profile's thumbs, hidden titles and picks, latest first."""
+    return (
+        Feedback.objects.filter(profile=profile, title__in=titles_for(profile))
+        .select_related("title")
+        .order_by("-created_at", "-id")
+    )
+
+
 def ratings(profile: Profile) -> QuerySet[Rating]:
     """The profile's ratings, latest first."""
     return (
@@ -123,3 +145,11 @@ def viewing_of(profile: Profile, viewing_id: int) -> ViewingEvent:
         .select_related("title")
         .get(pk=viewing_id)
     )
+
+
+def viewing_not_kept_reason(profile: Profile, *, private_session: bool) -> str | None:
+    """Why a play of the profile would not be stored now, or None if it would:
+    :data:`NOT_KEPT_PRIVATE_SESSION` or :data:`NOT_KEPT_HISTORY_PAUSED`."""
+    if may_store_viewing(profile, private_session=private_session):
+        return None
+    return NOT_KEPT_PRIVATE_SESSION if private_session else NOT_KEPT_HISTORY_PAUSED

@@ -46,8 +46,13 @@ def _changed(profile_id: int, *, refresh: bool) -> None:
 
 
 @transaction.atomic
-def rating_upsert(*, profile: Profile, title: Title, value: float) -> Rating:
-    """One rating per profile and title: rating again updates it."""
+def rating_upsert(
+    *, profile: Profile, title: Title, value: float
+) -> tuple[Rating, bool]:
+    """One rating per profile and title: rating again updates it.
+
+    Returns the rating and whether it is new (as ``get_or_create`` does).
+    """
     now = timezone.now()
     rating, created = Rating.objects.get_or_create(
         profile=profile,
@@ -59,7 +64,7 @@ def rating_upsert(*, profile: Profile, title: Title, value: float) -> Rating:
         rating.updated_at = now
         rating.save(update_fields=["value", "updated_at"])
     _changed(profile.pk, refresh=True)
-    return rating
+    return rating, created
 
 
 @transaction.atomic
@@ -77,17 +82,18 @@ _EXCLUSIVE = {
 
 
 @transaction.atomic
-def feedback_add(*, profile: Profile, title: Title, kind: str) -> Feedback:
-    """Records thumbs, an onboarding pick or "not interested"; thumbs up and down exclude each other."""
+def feedback_add(*, profile: Profile, title: Title, kind: str) -> tuple[Feedback, bool]:
+    """Records thumbs, an onboarding pick or "not interested"; thumbs up and
+    down exclude each other. Returns the row and whether it is new."""
     if kind in _EXCLUSIVE:
         Feedback.objects.filter(
             profile=profile, title=title, kind=_EXCLUSIVE[kind]
         ).delete()
-    feedback, _ = Feedback.objects.get_or_create(
+    feedback, created = Feedback.objects.get_or_create(
         profile=profile, title=title, kind=kind
     )
     _changed(profile.pk, refresh=True)
-    return feedback
+    return feedback, created
 
 
 @transaction.atomic
@@ -120,12 +126,13 @@ def thumbs_set(*, profile: Profile, title: Title, kind: str | None) -> str | Non
 
 
 @transaction.atomic
-def list_add(*, profile: Profile, title: Title) -> ListItem:
-    """Puts a title on My List; adding it again keeps its place."""
+def list_add(*, profile: Profile, title: Title) -> tuple[ListItem, bool]:
+    """Puts a title on My List; adding it again keeps its place. Returns the
+    item and whether it is new."""
     item, created = ListItem.objects.get_or_create(profile=profile, title=title)
     if created:
         _changed(profile.pk, refresh=False)
-    return item
+    return item, created
 
 
 @transaction.atomic

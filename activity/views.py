@@ -165,7 +165,7 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
         title.my_rating = None
         message = f"Your rating of “{title.title}” is cleared."
     else:
-        rating = services.rating_upsert(
+        rating, _ = services.rating_upsert(
             profile=request.profile, title=title, value=form.cleaned_data["value"]
         )
         row_engagement_note(
@@ -241,11 +241,23 @@ def _private(request: HttpRequest) -> bool:
     return private_session_on(request.session, request.profile)
 
 
+#: What the player says when a play is not kept, by the reason.
+NOT_KEPT_NOTES = {
+    selectors.NOT_KEPT_PRIVATE_SESSION: (
+        "Not kept: this is a private session, so this play is not saved."
+    ),
+    selectors.NOT_KEPT_HISTORY_PAUSED: (
+        "Not kept: history paused, so this play is not saved."
+    ),
+}
+
+
 def _not_kept_note(request: HttpRequest) -> str:
     """Why a play is not being kept, for the player to say so."""
-    if _private(request):
-        return "Not kept: this is a private session, so this play is not saved."
-    return "Not kept: history paused, so this play is not saved."
+    reason = selectors.viewing_not_kept_reason(
+        request.profile, private_session=_private(request)
+    )
+    return NOT_KEPT_NOTES[reason or selectors.NOT_KEPT_HISTORY_PAUSED]
 
 
 #: ``?unkept=`` on the player: a play that stores nothing, from where it starts.

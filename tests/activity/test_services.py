@@ -27,11 +27,11 @@ pytestmark = pytest.mark.django_db
 
 def test_adding_to_my_list_twice_keeps_one_item_and_its_first_date():
     profile, title = ProfileFactory(), TitleFactory()
-    first = services.list_add(profile=profile, title=title)
+    first, first_new = services.list_add(profile=profile, title=title)
 
-    again = services.list_add(profile=profile, title=title)
+    again, again_new = services.list_add(profile=profile, title=title)
 
-    assert again.pk == first.pk
+    assert (again.pk, first_new, again_new) == (first.pk, True, False)
     assert list(ListItem.objects.values_list("profile_id", "title_id", "added_at")) == [
         (profile.pk, title.pk, first.added_at)
     ]

@@ -157,9 +157,11 @@ def test_rating_through_the_api_refreshes_that_profiles_candidates(
     url = reverse("api:profile-ratings", args=[profile.pk])
 
     with on_commit():
-        response = _client_for(client, profile).post(url, {"title": top, "value": 5.0})
+        response = _client_for(client, profile).post(
+            url, {"title": top, "value": 5.0}, content_type="application/json"
+        )
 
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert Rating.objects.get(profile=profile, title_id=top).value == 5.0
     after = ProfileCandidates.objects.get(profile=profile)
     assert after.updated_at > before.updated_at
@@ -177,6 +179,7 @@ def test_not_interested_hides_the_title_from_the_profiles_candidates(
         response = _client_for(client, profile).post(
             reverse("api:profile-feedback", args=[profile.pk]),
             {"title": top, "kind": "not_interested"},
+            content_type="application/json",
         )
 
     assert response.status_code == 201
@@ -193,10 +196,12 @@ def test_new_profile_gets_personal_candidates_from_three_picks_before_any_retrai
 
     for title in picks:
         with on_commit():
-            client.post(
+            response = client.post(
                 reverse("api:profile-feedback", args=[profile.pk]),
                 {"title": title.pk, "kind": "pick"},
+                content_type="application/json",
             )
+            assert response.status_code == 201, response.content
 
     candidates = ProfileCandidates.objects.get(profile=profile)
     assert candidates.model_version_id == trained.pk
@@ -219,6 +224,7 @@ def test_another_persons_profile_is_a_404_and_nothing_changes(client, trained):
         response = client.post(
             reverse(url, args=[owner.pk]),
             {"title": title.pk, "value": 4.0, "kind": "pick"},
+            content_type="application/json",
         )
         assert response.status_code in (404, 405)
     assert (
@@ -230,10 +236,19 @@ def test_another_persons_profile_is_a_404_and_nothing_changes(client, trained):
 
 
 @pytest.mark.parametrize(
-    "payload",
-    [{"value": 7}, {"value": 3.3}, {"value": "abc"}, {"value": 4.0, "title": 10**9}],
+    "payload, status, attr",
+    [
+        ({"value": 7}, 400, "value"),
+        ({"value": 3.3}, 400, "value"),
+        ({"value": "abc"}, 400, "value"),
+        ({"value": 4.0, "title": 1.5}, 400, "title"),
+        # No such title: a 404, as the title's page is.
+        ({"value": 4.0, "title": 10**9}, 404, None),
+    ],
 )
-def test_bad_ratings_are_a_clear_400_and_store_nothing(client, trained, payload):
+def test_bad_ratings_are_a_clear_error_and_store_nothing(
+    client, trained, payload, status, attr
+):
     profile = Profile.objects.first()
     title = Title.objects.first()
     before = list(Rating.objects.order_by("pk").values_list("value", flat=True))
@@ -241,10 +256,11 @@ def test_bad_ratings_are_a_clear_400_and_store_nothing(client, trained, payload)
     response = _client_for(client, profile).post(
         reverse("api:profile-ratings", args=[profile.pk]),
         {"title": title.pk, **payload},
+        content_type="application/json",
     )
 
-    assert response.status_code == 400
-    assert set(response.json()) <= {"title", "value"}
+    assert response.status_code == status
+    assert [e["attr"] for e in response.json()["errors"]] == [attr]
     assert list(Rating.objects.order_by("pk").values_list("value", flat=True)) == before
 
 

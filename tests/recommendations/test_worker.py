@@ -69,10 +69,12 @@ def test_a_rating_committed_through_the_site_changes_that_profiles_candidates(
     client.force_login(profile.user)
 
     response = client.post(
-        reverse("api:profile-ratings", args=[profile.pk]), {"title": top, "value": 5.0}
+        reverse("api:profile-ratings", args=[profile.pk]),
+        {"title": top, "value": 5.0},
+        content_type="application/json",
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 201
     after = wait_for(
         lambda: ProfileCandidates.objects.filter(
             profile=profile, updated_at__gt=before.updated_at

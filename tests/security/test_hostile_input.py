@@ -19,6 +19,12 @@ from tests.security.snapshot import database_snapshot
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+TOO_LARGE = {
+    "type": "client_error",
+    "errors": [
+        {"code": "too_large", "detail": "The request body is too large.", "attr": None}
+    ],
+}
 
 
 def ratings_url(profile: Profile) -> str:
@@ -28,7 +34,7 @@ def ratings_url(profile: Profile) -> str:
 def assert_api_400(response, *words: str) -> None:
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"
-    detail = response.json()["detail"]
+    detail = " ".join(error["detail"] for error in response.json()["errors"])
     for word in words:
         assert word in detail
 
@@ -118,7 +124,8 @@ def test_json_at_the_depth_limit_reaches_the_view(
 
     # Parsed and handed to the serializer, which wants an object.
     assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    errors = response.json()["errors"]
+    assert [error["attr"] for error in errors] == ["non_field_errors"]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +169,7 @@ def test_well_formed_non_ascii_json_is_not_refused(
 
     response = viewer.post(ratings_url(profile), body % title.pk, content_type=JSON)
 
-    assert response.status_code == 200, response.content
+    assert response.status_code == 201, response.content
     assert Rating.objects.get(profile=profile, title=title).value == 4.5
 
 
@@ -170,7 +177,7 @@ def test_malformed_json_is_left_to_drf(viewer: Client, profile: Profile) -> None
     response = viewer.post(ratings_url(profile), '{"value": ', content_type=JSON)
 
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("JSON parse error")
+    assert response.json()["errors"][0]["detail"].startswith("JSON parse error")
 
 
 # --- query strings, forms, headers, cookies -------------------------------------------
@@ -293,7 +300,7 @@ def test_a_body_over_one_mebibyte_is_refused_as_settings_say(
     response = viewer.post(ratings_url(profile), body, content_type=JSON)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "The request body is too large."}
+    assert response.json() == TOO_LARGE
 
 
 def test_an_api_body_over_the_limit_is_a_json_413(
@@ -305,7 +312,7 @@ def test_an_api_body_over_the_limit_is_a_json_413(
     response = viewer.post(ratings_url(profile), body, content_type=JSON)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "The request body is too large."}
+    assert response.json() == TOO_LARGE
 
 
 def test_a_form_over_the_limit_is_a_413_page(
