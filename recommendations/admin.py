@@ -8,8 +8,6 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from catalog.models import CollectionItem, Genre, Title
-from outbox.services import outbox_add
-from recommendations import tasks
 from recommendations.home.page import home_for_tastes
 from recommendations.models import ModelVersion, ProfileCandidates, TuningRun
 from recommendations.services import training
@@ -66,16 +64,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def train_now(self, request: HttpRequest) -> HttpResponseRedirect:
-        if training.training_running():
+        if training.training_ask():
+            self.message_user(
+                request, "Training queued; the new version appears here when it ends."
+            )
+        else:
             self.message_user(
                 request,
                 "A training is running; its version appears here when it ends.",
                 messages.WARNING,
-            )
-        else:
-            outbox_add(task=tasks.train_model, args=[None, False, True], coalesce=True)
-            self.message_user(
-                request, "Training queued; the new version appears here when it ends."
             )
         return HttpResponseRedirect(
             reverse("admin:recommendations_modelversion_changelist")

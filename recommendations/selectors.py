@@ -1,14 +1,16 @@
-"""Reads of the recommender for pages: titles like a title ("More like this")."""
+"""Reads of the recommender for pages: titles like a title ("More like this"),
+the titles a profile asked not to seed rows."""
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Exists, OuterRef, Subquery, Value
+from django.db.models import Avg, Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating
 from catalog.models import Title, TitleQuerySet
 from recommendations.engine.dataset import index_of
+from recommendations.models import SeedExclusion
 from recommendations.services import training
 
 MORE_LIKE_THIS = 20
@@ -100,3 +102,11 @@ def more_like_this(
         .order_by("-shared_genres", "-rating_count", "sort_title", "id")[:limit]
     )
     return SimilarTitles(list(titles), "genres")
+
+
+def excluded_seeds(profile: Profile) -> QuerySet[SeedExclusion]:
+    """The titles ``profile`` asked not to seed "Because you…" rows, of those
+    it may see (the kids rule), each with its title."""
+    return SeedExclusion.objects.filter(
+        profile=profile, title__in=Title.objects.for_profile(profile)
+    ).select_related("title")

@@ -111,7 +111,7 @@ def why(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @profile_required
 def seed_exclude(request: HttpRequest, pk: int) -> HttpResponse:
-    title = get_object_or_404(Title, pk=pk)
+    title = get_object_or_404(titles_for(request.profile), pk=pk)
     engagement.seed_exclude(profile=request.profile, title=title)
     if request.htmx:
         return render(
@@ -127,7 +127,7 @@ def seed_exclude(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @profile_required
 def seed_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    title = get_object_or_404(Title, pk=pk)
+    title = get_object_or_404(titles_for(request.profile), pk=pk)
     engagement.seed_restore(profile=request.profile, title=title)
     if request.htmx:
         return render(

@@ -6,6 +6,10 @@ under a key that changes whenever anything they are built from does. A warm
 page then costs the candidates' version (one query) and a check that no title
 shown was withdrawn since (one query). The forms inside cached rows get each
 request's CSRF token when served (:meth:`CachedRows.html_for`).
+
+The page as built (:class:`~recommendations.home.rows.HomePage`) is kept
+next to its HTML (:func:`cached_page`): the API's home page is that page as
+JSON, so the API and the browser show the same rows from one build.
 :func:`pages_forget` deletes a profile's cached pages (an erasure).
 """
 
@@ -24,6 +28,8 @@ from catalog.selectors import catalog_version
 from consent.models import PrivacySettings
 from consent.policy import hidden_genre_ids, settings_for
 from recommendations.home.page import (
+    SAVED,
+    Tuning,
     context_bucket,
     context_for,
     home_page,
@@ -75,7 +81,7 @@ def cached_rows(*, profile: Profile | None, mood: str, device: str) -> CachedRow
     if cached is not None and withdrawn(cached.title_ids):
         cached = None
     if cached is None:
-        page = home_page(profile=profile, mood=mood or None, device=device)
+        page = _build(key, profile=profile, mood=mood, device=device, tuning=SAVED)
         cached = CachedRows(
             html=_render_rows(page),
             title_ids=page.title_ids,
@@ -83,12 +89,56 @@ def cached_rows(*, profile: Profile | None, mood: str, device: str) -> CachedRow
             personalized=page.personalized,
             row_keys=[row.key for row in page.rows],
         )
-        cache.set(key.key, cached, SHARED_SECONDS if key.shared else PERSONAL_SECONDS)
-        if not key.shared:
-            page_remember(profile_id=profile.pk, key=key.key)
+        cache.set(key.key, cached, _seconds(key))
     if key.note is not None:
         cached = replace(cached, note=key.note)
     return cached
+
+
+def cached_page(
+    *, profile: Profile, mood: str, device: str, tuning: Tuning = SAVED
+) -> HomePage:
+    """The home page as built, from the cache or built (and cached).
+
+    The same build as :func:`cached_rows`' HTML under the same key, so the
+    API's rows are the browser's; ``tuning`` (the controls' values for this
+    page alone) keys a page of its own. Raises ``page.UnknownMood``.
+    """
+    key = page_key(profile=profile, mood=mood, device=device, tuning=tuning)
+    page = cache.get(_page_key(key))
+    if page is not None and withdrawn(page.title_ids):
+        page = None
+    if page is None:
+        page = _build(key, profile=profile, mood=mood, device=device, tuning=tuning)
+    if key.note is not None:
+        page = replace(page, note=key.note)
+    return page
+
+
+def _build(
+    key: "PageKey",
+    *,
+    profile: Profile | None,
+    mood: str,
+    device: str,
+    tuning: Tuning,
+) -> HomePage:
+    """Builds the page, and keeps it (for :func:`cached_page`) under ``key``;
+    a profile's own page is remembered for :func:`pages_forget`."""
+    page = home_page(profile=profile, mood=mood or None, device=device, tuning=tuning)
+    cache.set(_page_key(key), page, _seconds(key))
+    if not key.shared:
+        page_remember(profile_id=profile.pk, key=key.key)
+    return page
+
+
+def _page_key(key: "PageKey") -> str:
+    """Where the page as built is kept, next to its HTML (``key.key``)."""
+    return f"{key.key}:page"
+
+
+def _seconds(key: "PageKey") -> int:
+    return SHARED_SECONDS if key.shared else PERSONAL_SECONDS
 
 
 def _render_rows(page: HomePage) -> str:
@@ -161,6 +211,7 @@ def page_key(
     mood: str | None,
     now: datetime | None = None,
     device: str = "",
+    tuning: Tuning = SAVED,
 ) -> PageKey:
     """The cache key of the home page as :func:`home_page` would build it now.
 
@@ -169,8 +220,9 @@ def page_key(
     built from that can change in another process: the model version and
     time of its candidates (one query), ``Profile.activity_changed_at``
     (every write of its signals touches it), its settings' ``updated_at``,
-    the mood and the context bucket. Every key holds the catalog's version,
-    which curators' changes (boosts, collections, availability) bump.
+    the mood and the context bucket, and the ``tuning`` a page was asked
+    with. Every key holds the catalog's version, which curators' changes
+    (boosts, collections, availability) bump.
     """
     mood = mood or ""
     if profile is None:
@@ -197,11 +249,15 @@ def page_key(
         return PageKey(_shared_key(profile, settings, mood), shared=True, note=note)
     version, updated = stored
     privacy_stamp = settings.updated_at.timestamp() if settings.updated_at else 0
-    ctx = context_bucket(context_for(profile, now=now, device=device))
+    ctx = context_bucket(context_for(profile, now=now, device=device, hour=tuning.hour))
+    tuned = ""
+    if tuning.exploration is not None or tuning.calibration is not None:
+        tuned = f":x{tuning.exploration}:c{tuning.calibration}"
     return PageKey(
         f"home:v1:{catalog_version()}:p:{profile.pk}:{version}:"
         f"{updated.timestamp()}:"
-        f"{profile.activity_changed_at.timestamp()}:{privacy_stamp}:{mood}:{ctx}",
+        f"{profile.activity_changed_at.timestamp()}:{privacy_stamp}:{mood}:{ctx}"
+        f"{tuned}",
         shared=False,
     )
 
@@ -217,7 +273,7 @@ def _pages_key(profile_id: int) -> str:
 
 def page_remember(*, profile_id: int, key: str) -> None:
     """Notes a cached personal page's key, for :func:`pages_forget`."""
-    keys = cache.get(_pages_key(profile_id)) or []
+    keys = [k for k in cache.get(_pages_key(profile_id)) or [] if k != key]
     keys = [*keys[-(REMEMBERED_PAGES - 1) :], key]
     cache.set(_pages_key(profile_id), keys, None)
 
@@ -226,8 +282,9 @@ def pages_forget(*, profile_ids: Iterable[int]) -> None:
     """Deletes the profiles' cached home pages (an erasure: rows built from
     erased data must not linger in the cache until they expire)."""
     for profile_id in profile_ids:
+        keys = cache.get(_pages_key(profile_id)) or []
         cache.delete_many(
-            [*(cache.get(_pages_key(profile_id)) or []), _pages_key(profile_id)]
+            [*keys, *(f"{key}:page" for key in keys), _pages_key(profile_id)]
         )
 
 

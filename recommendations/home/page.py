@@ -9,7 +9,7 @@ the titles shown in one query. :func:`home_for_tastes` is the staff preview.
 
 import math
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -234,12 +234,18 @@ def mood_for(key: str | None) -> rerank.Mood | None:
 
 
 def context_for(
-    profile: Profile | None, *, now: datetime | None, device: str
+    profile: Profile | None,
+    *,
+    now: datetime | None,
+    device: str,
+    hour: int | None = None,
 ) -> rerank.Context | None:
-    """Time of day and device, only for a profile that allows contextual signals."""
+    """Time of day (``hour``, else the local hour ``now``) and device, only for
+    a profile that allows contextual signals."""
     if profile is None or not settings_for(profile).contextual_signals:
         return None
-    hour = timezone.localtime(now or timezone.now()).hour
+    if hour is None:
+        hour = timezone.localtime(now or timezone.now()).hour
     return rerank.Context(hour=hour, device=device if device in rerank.DEVICES else "")
 
 
@@ -250,18 +256,47 @@ def context_bucket(ctx: rerank.Context | None) -> str:
     return f"{'late' if ctx.is_late else ''}{'mobile' if ctx.is_mobile else ''}"
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """What the home page's controls set for one page, instead of the
+    profile's saved settings (``None``: the saved one): exploration 0–100,
+    calibration, and the hour of its context (0–23, local time)."""
+
+    exploration: int | None = None
+    calibration: bool | None = None
+    hour: int | None = None
+
+    def over(self, settings: PrivacySettings) -> "Tuning":
+        """These values where given, the saved ones where not."""
+        return Tuning(
+            exploration=(
+                settings.exploration if self.exploration is None else self.exploration
+            ),
+            calibration=(
+                settings.calibration if self.calibration is None else self.calibration
+            ),
+            hour=self.hour,
+        )
+
+
+SAVED = Tuning()
+
+
 def home_page(
     *,
     profile: Profile | None,
     mood: str | None = None,
     now: datetime | None = None,
     device: str = "",
+    tuning: Tuning = SAVED,
 ) -> HomePage:
     """The home page of ``profile`` (or of a visitor without one).
 
     Raises :class:`UnknownMood` for a mood that is not in ``rerank.MOODS``.
     """
-    builder, note = page_builder(profile=profile, mood=mood, now=now, device=device)
+    builder, note = page_builder(
+        profile=profile, mood=mood, now=now, device=device, tuning=tuning
+    )
     return builder.page(profile, note)
 
 
@@ -271,8 +306,13 @@ def page_builder(
     mood: str | None = None,
     now: datetime | None = None,
     device: str = "",
+    tuning: Tuning = SAVED,
 ) -> tuple[RowBuilder, str]:
-    """What builds the profile's rows, and the note when they are not personal."""
+    """What builds the profile's rows, and the note when they are not personal.
+
+    ``tuning`` stands in for the saved exploration and calibration (a page
+    previewed with other values: nothing is saved) and for the clock's hour.
+    """
     mood_obj = mood_for(mood)
     now = now or timezone.now()
     if profile is None:
@@ -296,6 +336,7 @@ def page_builder(
     signals = load_signals(profile)
     if not signals.has_signal:
         return shared, new_profile_note(profile)
+    tuned = tuning.over(settings)
     builder = RowBuilder(
         snap=shared.snap,
         kids=kids,
@@ -305,9 +346,9 @@ def page_builder(
         signals=signals,
         candidates=Candidates.of(*stored[1:]),
         model=serving[1],
-        exploration=settings.exploration,
-        calibration=settings.calibration,
-        context=context_for(profile, now=now, device=device),
+        exploration=tuned.exploration,
+        calibration=tuned.calibration,
+        context=context_for(profile, now=now, device=device, hour=tuning.hour),
         profile_name=profile.name,
     )
     return builder, ""

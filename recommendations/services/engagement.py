@@ -4,14 +4,24 @@ A card opens its title with ``?row=<kind>``; the title page remembers that in
 the session (:func:`row_origin_remember`), and a play or a rating of that
 title then counts once for that kind of row (:func:`row_engagement_note`).
 Rows the profile engages with rise on its home page.
+
+A program signed in with a token keeps no cookie, so its token stands for the
+session: :func:`row_origins` gives the place a request keeps its origins in
+(the browser's session, or the token's entry in the cache), and the API's
+title, rating and play endpoints pass it where the pages pass the session.
 """
 
+from collections.abc import MutableMapping
+from typing import Any
+
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Profile
+from accounts.models import AccessToken, Profile
 from accounts.services import profile_touch
 from catalog.models import Title
 from consent.policy import private_session_on
@@ -36,13 +46,22 @@ ROW_KINDS = (
 ROW_ORIGIN_SESSION_KEY = "recommendations:row_origin"
 ROW_ORIGIN_MAX = 30
 
+#: A browser's session, or what stands for it (:func:`row_origins`).
+Session = SessionBase | MutableMapping[str, Any]
+
 
 @transaction.atomic
-def seed_exclude(*, profile: Profile, title: Title) -> SeedExclusion:
-    """Stops ``title`` seeding "Because you watched…" rows; its history stays."""
-    exclusion, _ = SeedExclusion.objects.get_or_create(profile=profile, title=title)
-    profile_touch(profile_id=profile.pk)
-    return exclusion
+def seed_exclude(*, profile: Profile, title: Title) -> tuple[SeedExclusion, bool]:
+    """Stops ``title`` seeding "Because you watched…" rows; its history stays.
+
+    Returns the exclusion and whether it is new (excluding twice is one).
+    """
+    exclusion, created = SeedExclusion.objects.get_or_create(
+        profile=profile, title=title
+    )
+    if created:
+        profile_touch(profile_id=profile.pk)
+    return exclusion, created
 
 
 @transaction.atomic
@@ -76,8 +95,31 @@ def row_engagement_record(*, profile: Profile, row_kind: str) -> RowEngagement:
     return engagement
 
 
+class TokenOrigins(dict):
+    """A program's stand-in for the browser session, holding only the row
+    origins: kept in the cache under its token for as long as a browser
+    session lives, written through on each change. Lost with the cache,
+    which costs a count, never a play or a rating. A program has no private
+    session (that is a browser's)."""
+
+    def __init__(self, token_id: int) -> None:
+        self.key = f"recommendations:row_origin:token:{token_id}"
+        super().__init__({ROW_ORIGIN_SESSION_KEY: cache.get(self.key) or {}})
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if key == ROW_ORIGIN_SESSION_KEY:
+            cache.set(self.key, value, timeout=settings.SESSION_COOKIE_AGE)
+
+
+def row_origins(*, session: SessionBase, token: AccessToken | None) -> Session:
+    """Where a request keeps the rows its titles were opened from: the
+    browser's session, or, signed in with a token, the token's own place."""
+    return session if token is None else TokenOrigins(token.pk)
+
+
 def row_origin_remember(
-    *, session: SessionBase, profile: Profile | None, title_id: int, row_kind: str
+    *, session: Session, profile: Profile | None, title_id: int, row_kind: str
 ) -> None:
     """Notes (in the session) that the profile opened ``title_id`` from a row."""
     if profile is None or row_kind not in ROW_KINDS:
@@ -90,7 +132,7 @@ def row_origin_remember(
 
 
 def row_engagement_note(
-    *, session: SessionBase, profile: Profile | None, title_id: int
+    *, session: Session, profile: Profile | None, title_id: int
 ) -> None:
     """A play or a rating of ``title_id``: counts once for the row it came from."""
     origins = session.get(ROW_ORIGIN_SESSION_KEY)

@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 #: Named, not imported: the tasks module calls this one.
 REFRESH_ALL_CANDIDATES_TASK = "recommendations.tasks.refresh_all_candidates"
+TRAIN_MODEL_TASK = "recommendations.tasks.train_model"
 
 
 class TrainingInProgress(Exception):
@@ -448,6 +449,18 @@ def training_running() -> bool:
     """Whether a live training is under way (it may have read data erased since)."""
     trainings_reap()
     return ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).exists()
+
+
+@transaction.atomic
+def training_ask() -> bool:
+    """ "Train now" (the admin's button, the API's ``model-versions/train/``):
+    a training asked for, which starts even after trainings died in a row,
+    queued through the outbox; several asks while it waits are one training.
+    False, and nothing queued, while a training runs."""
+    if training_running():
+        return False
+    outbox_add(task=TRAIN_MODEL_TASK, args=[None, False, True], coalesce=True)
+    return True
 
 
 # --- training ----------------------------------------------------------------------
