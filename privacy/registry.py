@@ -25,7 +25,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.text import capfirst
 
-from accounts.models import AccountErasureInProgress, Profile, User
+from accounts.models import AccessToken, AccountErasureInProgress, Profile, User
 from activity.models import (
     Feedback,
     ListItem,
@@ -730,6 +730,36 @@ ENTRIES: tuple[PersonalData, ...] = (
                 "expires_at": "When its file is deleted.",
                 "size": "The zip's size in bytes.",
                 "row_counts": "Rows per table in it (JSON; empty while it is built).",
+            },
+            order=("created_at", "id"),
+        ),
+    ),
+    PersonalData(
+        AccessToken,
+        "tokens",
+        "access tokens",
+        owner="user",
+        inventory=_counted(
+            "tokens",
+            "Access tokens",
+            "Tokens that let your apps use the API; revoked ones stay listed. "
+            "Only a fingerprint of each secret is kept, never the secret.",
+            first="created_at",
+            last="last_used_at",
+        ),
+        export=Export(
+            "tokens",
+            "Your API access tokens (never their secrets).",
+            {
+                "id": "The token's number.",
+                "name": "The name you gave it.",
+                "scope": "read, read-write or account.",
+                "profile_id": "The profile it is tied to (empty: every profile).",
+                "prefix": "The secret's first characters, to recognise it.",
+                "created_at": "When it was made.",
+                "expires_at": "When it stops working (empty: never).",
+                "last_used_at": "When an app last used it.",
+                "revoked_at": "When it was revoked.",
             },
             order=("created_at", "id"),
         ),

@@ -16,6 +16,7 @@ from django.db.models import (
     FloatField,
     Max,
     Min,
+    Q,
     QuerySet,
     Value,
 )
@@ -25,6 +26,7 @@ from activity.models import Feedback
 from catalog.models import Title
 from consent.models import PrivacySettings
 from privacy import registry
+from privacy.models import ConsentEvent
 from recommendations.engine import taste
 from recommendations.home.signals import Taste, taste_of
 from recommendations.models import ModelVersion, ProfileCandidates
@@ -361,10 +363,40 @@ def _ledger_part(
     )
 
 
-def ledger(profile_ids: list[int], kinds: Iterable[str] | None = None) -> QuerySet:
+@dataclass(frozen=True)
+class LedgerKey:
+    """An entry's place in the ledger's order (time, id, kind: unique), from
+    which a page starts (the API's cursor)."""
+
+    at: datetime
+    pk: int
+    kind: str
+
+
+def _beyond(key: LedgerKey, reverse: bool) -> Q:
+    """The rows past ``key`` in the ledger's order (newest first), or before
+    it when ``reverse``."""
+    op = "gt" if reverse else "lt"
+    return (
+        Q(**{f"e_at__{op}": key.at})
+        | Q(e_at=key.at, **{f"e_id__{op}": key.pk})
+        | Q(e_at=key.at, e_id=key.pk, **{f"e_kind__{op}": key.kind})
+    )
+
+
+def ledger(
+    profile_ids: list[int],
+    kinds: Iterable[str] | None = None,
+    *,
+    beyond: LedgerKey | None = None,
+    reverse: bool = False,
+) -> QuerySet:
     """Every rating, thumb, hidden title, pick, play and search of the
     profiles, newest first, as one query (a UNION) that pages cheaply.
 
+    ``beyond`` starts after that entry (a keyset page: a UNION cannot be
+    filtered afterwards, so each part is); ``reverse`` reads the other way,
+    oldest first, from ``beyond`` back towards the newest.
     Rows are tuples of :data:`_LEDGER_COLUMNS`; :func:`ledger_entries` turns
     a page of them into :class:`LedgerEntry`.
     """
@@ -373,12 +405,16 @@ def ledger(profile_ids: list[int], kinds: Iterable[str] | None = None) -> QueryS
     for entry in _LEDGER_DATA:
         shown = [item.name for item in entry.items if item.name in wanted]
         if shown:
-            parts.append(_ledger_part(entry, profile_ids, shown))
+            part = _ledger_part(entry, profile_ids, shown)
+            if beyond is not None:
+                part = part.filter(_beyond(beyond, reverse))
+            parts.append(part)
     if not parts:
         return _LEDGER_DATA[0].model._default_manager.none().values_list("pk")
     first, *rest = parts
     combined = first.union(*rest, all=True) if rest else first
-    return combined.order_by("-e_at", "-e_id")
+    order = ("e_at", "e_id", "e_kind")
+    return combined.order_by(*(order if reverse else (f"-{o}" for o in order)))
 
 
 def ledger_entries(rows: Iterable[tuple], profiles: dict[int, Profile]) -> list:
@@ -414,6 +450,15 @@ def item_owner(user: User, *, kind: str, item_id: int) -> Profile | None:
         .first()
     )
     return getattr(row, entry.owner) if row is not None else None
+
+
+def consent_log(user: User, *, profile_id: int | None = None) -> QuerySet:
+    """The account's consent log, newest first; one profile's lines only when
+    ``profile_id`` is given (the profile's id at the time of each line)."""
+    events = ConsentEvent.objects.filter(user=user).order_by("-created_at", "-id")
+    if profile_id is not None:
+        events = events.filter(profile_id_at_time=profile_id)
+    return events
 
 
 def hidden_titles(profile: Profile) -> QuerySet[Feedback]:

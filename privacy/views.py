@@ -57,7 +57,6 @@ from privacy.forms import (
     RetentionForm,
     ToggleForm,
 )
-from privacy.models import ConsentEvent
 from recommendations.engine.dataset import IMPLICIT_VALUES
 from recommendations.services.training import active_version
 from recommendations.views import home_main
@@ -168,7 +167,7 @@ def _summary_context(request: HttpRequest, profile: Profile) -> dict:
             selected.settings, selected.candidates, active_version()
         ),
         "consent_events": list(
-            ConsentEvent.objects.filter(user=request.user)[:CONSENT_LOG_IN_CENTRE]
+            selectors.consent_log(request.user)[:CONSENT_LOG_IN_CENTRE]
         ),
     }
 
@@ -222,9 +221,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
 @require_safe
 def consent_log(request: HttpRequest) -> HttpResponse:
     """The account's whole consent log, newest first."""
-    paginator = Paginator(
-        ConsentEvent.objects.filter(user=request.user), CONSENT_LOG_PAGE_SIZE
-    )
+    paginator = Paginator(selectors.consent_log(request.user), CONSENT_LOG_PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

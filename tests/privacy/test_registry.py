@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from accounts.models import Profile, User
+from accounts.services import token_create
 from privacy import registry, selectors, services
 from privacy.models import DataExport
 from recommendations.engine.dataset import IMPLICIT_VALUES
@@ -69,6 +70,7 @@ def account(db) -> User:
     fill(kid, query="cartoons")
     services.privacy_settings_update(profile=ada, exploration=40)
     DataExport.objects.create(user=user, status=DataExport.Status.EXPIRED)
+    token_create(user=user, name="tv")
     LogEntry.objects.create(user=user, action_flag=ADDITION, object_repr="a row")
     user.groups.add(Group.objects.create(name="curators"))
     user.user_permissions.add(Permission.objects.order_by("pk").first())
