@@ -3,7 +3,8 @@
 A list answers ``{"next": url|null, "previous": url|null, "results": [...]}``;
 follow ``next`` until it is null. Cursors stay correct while rows are added
 (unlike page numbers). ``page_size`` (1–200, default 50) sets the length.
-A view sets ``ordering`` (a unique-ish field first, ``-id`` last).
+A view sets ``ordering`` (a field or a tuple of them, ending in a unique one
+such as ``-id``); DRF's own cursor would ignore it without an ordering filter.
 
 A cursor that was not made here is a 400, not a 404.
 """
@@ -17,6 +18,13 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_ordering(self, request, queryset, view):
+        """The view's ``ordering`` when it sets one, else the default."""
+        ordering = getattr(view, "ordering", None)
+        if ordering:
+            return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        return super().get_ordering(request, queryset, view)
 
     def decode_cursor(self, request):
         try:

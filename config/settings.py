@@ -291,6 +291,11 @@ REST_FRAMEWORK = {
         ),
         "privacy": env.str("THROTTLE_PRIVACY", default="60/min"),
         "privacy-export": env.str("THROTTLE_PRIVACY_EXPORT", default="3/day"),
+        # Making access tokens (API and account page), per account and per
+        # client address: a stolen password must not mint tokens by the
+        # thousand.
+        "token-create": env.str("THROTTLE_TOKEN_CREATE", default="20/hour"),
+        "token-create-ip": env.str("THROTTLE_TOKEN_CREATE_PER_IP", default="60/hour"),
     },
     # JSON nested deeper than config.parsers.MAX_JSON_DEPTH (32), or holding a
     # NUL or a lone surrogate, is a 400 (Python's own parser would recurse
@@ -318,21 +323,54 @@ DRF_STANDARDIZED_ERRORS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Marquee API",
-    "DESCRIPTION": (
-        "Everything a viewer does on the site, for programs. Sign in with a "
-        "personal access token (`Authorization: Bearer mqt_…`); make one on the "
-        "account page or with `POST /api/v1/tokens/` and the account password "
-        "(HTTP Basic). Every profile-scoped path names its profile. Errors "
-        "share one shape: `{type, errors: [{code, detail, attr}]}`. Lists are "
-        "cursor-paginated: follow `next`."
-    ),
+    "DESCRIPTION": """Everything a viewer does on the site, for programs.
+
+**Signing in.** Send a personal access token: `Authorization: Bearer mqt_…`.
+Make one on the account page, or with `POST /api/v1/tokens/` signed in with
+the account's e-mail and password (HTTP Basic; the only operation that takes
+the password). The site's own pages use the session cookie (and its CSRF token).
+
+**What a token may do.** Its scope and, if it has one, its profile:
+
+| signed in with | may | acts for |
+|---|---|---|
+| token, scope `read` | read | its profile, or every profile |
+| token, scope `read-write` | read, and write a viewer's activity | its profile, or every profile |
+| token, scope `account` | also settings, exports, erasure, profiles, tokens | its profile, or every profile |
+| the site's session on a grown-up profile | all of the above | every profile |
+| the site's session on a kids profile | read and write | that kids profile only, until the account password is typed |
+
+A kids profile's token cannot have the `account` scope. Every profile-scoped path
+names its profile (`/profiles/{profile_id}/…`). Another account's profile or
+object answers **404**; a profile the token may not act for answers **403**
+`profile_not_allowed`; too small a scope **403** `scope_insufficient` or
+`account_access_required`. A kids profile sees only the titles its rating
+limit allows; any other title answers 404.
+
+**Errors** share one shape, for every status:
+`{"type": "validation_error"|"client_error"|"server_error",
+"errors": [{"code", "detail", "attr"}]}` (`attr`: the field at fault, or null).
+A 429 carries `Retry-After`.
+
+**Lists** are cursor-paginated: `{"next", "previous", "results"}`; follow `next`
+until it is null; `page_size` 1–200 (default 50).
+""",
     "VERSION": "1.0.0",
+    # Operation ids and tags from the path after /api/v1/ ("profiles_ratings_create").
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "TokenScopeEnum": "accounts.models.AccessToken.Scope",
+        "ErasureScopeEnum": "privacy.api.ERASURE_SCOPES",
+        "ErasableItemKindEnum": "privacy.api.ITEM_KINDS",
+        "LedgerKindEnum": "privacy.api.LEDGER_KINDS",
+        "ConsentEventKindEnum": "privacy.models.ConsentEvent.Kind",
+        "TitleKindEnum": "catalog.models.Title.Kind",
+        "FeedbackKindEnum": "activity.models.Feedback.Kind",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

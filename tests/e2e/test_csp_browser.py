@@ -251,9 +251,14 @@ def test_the_viewer_journey_and_the_admin_break_no_rule_of_the_policy(
     ):
         assert page.goto(path).status == 200, path
 
-    # The API, browsed.
+    # The API, opened in the browser: JSON (no browsable HTML face).
     page.goto(f"/api/v1/profiles/{profile.pk}/ratings/")
-    expect(page.get_by_text('"value": 4.5')).to_be_visible()
+    expect(page.get_by_text('"value":4.5')).to_be_visible()
+    # Its docs: Swagger UI, served from here, draws the operations.
+    page.goto("/api/docs/")
+    expect(
+        page.get_by_text("/api/v1/profiles/{profile_id}/ratings/").first
+    ).to_be_visible()
 
     # The admin, as staff: the log-in page, the model lists, and change forms
     # with their widgets (autocomplete, filter_horizontal, inlines).
