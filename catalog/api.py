@@ -110,7 +110,7 @@ class GenreCountOut(GenreOut):
 
 
 @extend_schema_field(OpenApiTypes.URI)
-class _AbsoluteUrl(serializers.Field):
+class AbsoluteUrl(serializers.Field):
     """A site path as an absolute URL (the request's scheme and host)."""
 
     def to_representation(self, value: str) -> str:
@@ -128,8 +128,8 @@ class TitleOut(serializers.Serializer):
         help_text="G, PG, PG-13, R, NC-17, or empty when not rated."
     )
     genres = GenreOut(many=True)
-    poster_url = _AbsoluteUrl(help_text="The title's poster (SVG, cacheable).")
-    web_url = _AbsoluteUrl(
+    poster_url = AbsoluteUrl(help_text="The title's poster (SVG, cacheable).")
+    web_url = AbsoluteUrl(
         source="get_absolute_url", help_text="The title's page on the site."
     )
     average_rating = serializers.FloatField(

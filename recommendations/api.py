@@ -33,6 +33,7 @@ from activity.devices import device_class_from_user_agent
 from activity.models import ViewingEvent
 from activity.selectors import titles_for
 from catalog import selectors as catalog_selectors
+from catalog.api import AbsoluteUrl
 from catalog.models import Title
 from config.api_schema import ErrorResponse
 from config.pagination import Cursor
@@ -104,9 +105,7 @@ class HomeItem(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     title = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
-    poster_url = serializers.CharField(
-        help_text="The poster image (path on this site)."
-    )
+    poster_url = AbsoluteUrl(help_text="The poster image (SVG, cacheable).")
     match = serializers.IntegerField(
         allow_null=True,
         help_text="Match score, 0–100 %; null on rows that are not personal and "
@@ -247,7 +246,7 @@ class HomeView(APIView):
             ],
             "excluded_seeds": page.excluded_seeds,
         }
-        return Response(HomeOut(body, context={"why": why}).data)
+        return Response(HomeOut(body, context={"why": why, "request": request}).data)
 
 
 # --- one title: why, and more like it ------------------------------------------------
@@ -286,7 +285,7 @@ class SimilarTitle(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     title = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
-    poster_url = serializers.CharField()
+    poster_url = AbsoluteUrl(help_text="The poster image (SVG, cacheable).")
     rating_count = serializers.IntegerField()
     rating_mean = serializers.FloatField(allow_null=True)
 
@@ -315,7 +314,7 @@ class MoreLikeThisView(APIView):
         title = _title_for(profile, title_id)
         similar = selectors.more_like_this(profile, title)
         body = {"title": title.pk, "source": similar.source, "titles": similar.titles}
-        return Response(MoreLikeThisOut(body).data)
+        return Response(MoreLikeThisOut(body, context={"request": request}).data)
 
 
 # --- "Don't use as a seed" ----------------------------------------------------------
@@ -429,7 +428,7 @@ class OnboardingTitle(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     title = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
-    poster_url = serializers.CharField()
+    poster_url = AbsoluteUrl(help_text="The poster image (SVG, cacheable).")
     picked = serializers.BooleanField()
 
 
@@ -477,7 +476,7 @@ class OnboardingCandidatesView(APIView):
             "min_picks": catalog_selectors.ONBOARDING_MIN_PICKS,
             "can_finish": len(picks) >= catalog_selectors.ONBOARDING_MIN_PICKS,
         }
-        return Response(OnboardingOut(body).data)
+        return Response(OnboardingOut(body, context={"request": request}).data)
 
 
 # --- stored candidates --------------------------------------------------------------

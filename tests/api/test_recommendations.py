@@ -84,10 +84,17 @@ def json_rows(body: dict) -> list[dict]:
             "kind": row["kind"],
             "title": row["title"],
             "reason": row["reason"],
-            "items": [(i["title"], i["poster_url"], meta(i)) for i in row["items"]],
+            "items": [
+                (i["title"], i["poster_url"].removeprefix(SERVER), meta(i))
+                for i in row["items"]
+            ],
         }
         for row in body["rows"]
     ]
+
+
+#: The API gives absolute URLs; the page, paths.
+SERVER = "http://testserver"
 
 
 def browser_on(profile: Profile) -> Client:
