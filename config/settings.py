@@ -275,6 +275,9 @@ REST_FRAMEWORK = {
     ],
     # Clients ask for JSON; the browsable API would be a second, HTML face.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # OPTIONS answers 405: the schema describes every operation, and DRF's
+    # description would present output serializers as input.
+    "DEFAULT_METADATA_CLASS": None,
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # Throttles of the API and of the HTML forms (accounts/throttle.py), counted
     # in the shared cache. Rating or feedback writes per profile: generous, a

@@ -570,3 +570,34 @@ def trained(demo_catalog, on_commit):
         return training.model_train(
             params={"n_factors": 10, "n_epochs": 5, "random_state": 0}
         )
+
+
+#: Late in the demo catalog's time (it ends on 2026-01-01): trending and
+#: "Continue watching" count back from it.
+DEMO_END = "2025-12-31T20:00:00+00:00"
+
+
+@pytest.fixture
+def demo_viewer(trained):
+    """A grown-up demo viewer who rated titles 4★ or more (so the home has
+    "Because you…" rows) and has one unrated title in progress (30 %)."""
+    from datetime import datetime
+
+    from accounts.models import Profile
+    from catalog.models import Title
+    from tests.factories import ViewingEventFactory
+
+    profile = (
+        Profile.objects.filter(ratings__value__gte=4)
+        .exclude(is_kids=True)
+        .order_by("id")
+        .first()
+    )
+    unrated = Title.objects.exclude(ratings__profile=profile).order_by("id").first()
+    ViewingEventFactory(
+        profile=profile,
+        title=unrated,
+        progress=0.3,
+        started_at=datetime.fromisoformat(DEMO_END),
+    )
+    return profile

@@ -4,7 +4,6 @@ stored candidates, and staff's model versions."""
 
 import html
 import re
-from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -24,11 +23,9 @@ from recommendations.home.why import why_this
 from recommendations.models import ModelVersion
 from recommendations.services import training
 from tests.api.test_foundation import assert_error
-from tests.factories import ViewingEventFactory
 
 pytestmark = pytest.mark.django_db
 
-DEMO_END = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
 HTMX = {"HX-Request": "true"}
 _SECTION = re.compile(
     r'<section class="row home-row home-row-(?P<kind>[\w-]+)" '
@@ -127,19 +124,9 @@ def more_url(profile: Profile, title: Title) -> str:
 
 
 @pytest.fixture
-def viewer(trained) -> Profile:
+def viewer(demo_viewer: Profile) -> Profile:
     """A demo viewer with ratings and a viewing in progress."""
-    profile = (
-        Profile.objects.filter(ratings__value__gte=4)
-        .exclude(is_kids=True)
-        .order_by("id")
-        .first()
-    )
-    unrated = Title.objects.exclude(ratings__profile=profile).order_by("id").first()
-    ViewingEventFactory(
-        profile=profile, title=unrated, progress=0.3, started_at=DEMO_END
-    )
-    return profile
+    return demo_viewer
 
 
 def assert_invalid(response, attr: str) -> None:

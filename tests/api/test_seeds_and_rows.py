@@ -2,8 +2,6 @@
 as a seed" / "Use again" (``profiles/<id>/excluded-seeds/``), and a title
 opened from a home row (``?row=``) counting for that row as on the site."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
@@ -18,27 +16,14 @@ from catalog.models import Title
 from recommendations.models import RowEngagement, SeedExclusion
 from recommendations.services import engagement
 from tests.api.test_foundation import assert_error
-from tests.factories import ViewingEventFactory
 
 pytestmark = pytest.mark.django_db
 
-DEMO_END = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
-
 
 @pytest.fixture
-def viewer(trained) -> Profile:
+def viewer(demo_viewer: Profile) -> Profile:
     """A demo viewer whose home has "Because you…" rows."""
-    profile = (
-        Profile.objects.filter(ratings__value__gte=4)
-        .exclude(is_kids=True)
-        .order_by("id")
-        .first()
-    )
-    unrated = Title.objects.exclude(ratings__profile=profile).order_by("id").first()
-    ViewingEventFactory(
-        profile=profile, title=unrated, progress=0.3, started_at=DEMO_END
-    )
-    return profile
+    return demo_viewer
 
 
 def program_for(profile: Profile, scope=AccessToken.Scope.READ_WRITE) -> APIClient:

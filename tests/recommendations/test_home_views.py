@@ -3,7 +3,6 @@
 
 import html
 import re
-from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -23,13 +22,11 @@ from tests.factories import (
     PrivacySettingsFactory,
     ProfileFactory,
     TitleFactory,
-    ViewingEventFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-DEMO_END = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
 _SECTION = re.compile(
     r'<section class="row home-row home-row-(?P<kind>[\w-]+)" '
     r'aria-labelledby="row-(?P<key>[\w-]+)">(?P<body>.*?)</section>',
@@ -56,21 +53,10 @@ def watching(client, profile) -> None:
 
 
 @pytest.fixture
-def viewer(client, trained) -> Profile:
+def viewer(client, demo_viewer: Profile) -> Profile:
     """A demo viewer with ratings and a viewing in progress, watching."""
-    profile = (
-        Profile.objects.filter(ratings__value__gte=4)
-        .exclude(is_kids=True)
-        .order_by("id")
-        .first()
-    )
-    unrated = Title.objects.exclude(ratings__profile=profile).order_by("id").first()
-    # In the demo's time (it ends on 2026-01-01): trending counts back from it.
-    ViewingEventFactory(
-        profile=profile, title=unrated, progress=0.3, started_at=DEMO_END
-    )
-    watching(client, profile)
-    return profile
+    watching(client, demo_viewer)
+    return demo_viewer
 
 
 def get_home(client, **params):
