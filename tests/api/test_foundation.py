@@ -266,3 +266,22 @@ def test_a_profile_turned_kids_caps_its_account_token(token_client, adult) -> No
     response = full.patch(settings_url(adult), {"calibration": True}, format="json")
 
     assert_error(response, 403, "account_access_required")
+
+
+def test_the_whole_schema_validates_without_a_warning(tmp_path) -> None:
+    """`manage.py spectacular --validate --fail-on-warn`, as a newcomer runs it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "schema.yml"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
+        + ["--file", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "Error" not in done.stderr
+    assert out.read_text().count("operationId:") >= 50
