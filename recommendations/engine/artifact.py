@@ -96,6 +96,15 @@ def verify(path: Path, sha256: str, *, fresh: bool = False) -> None:
         raise ArtifactError(refused)
 
 
+def verified_state(path: Path, sha256: str) -> str:
+    """What this process knows of the file: ``"verified"``, ``"failed"``, or
+    ``"unverified"`` (not hashed here yet, or unreadable when last tried)."""
+    with _verified_lock:
+        if (str(path), sha256) not in _verified:
+            return "unverified"
+        return "verified" if _verified[(str(path), sha256)] is None else "failed"
+
+
 def forget_verified() -> None:
     """Forgets every file's outcome, as a new process would start."""
     with _verified_lock:
