@@ -17,8 +17,11 @@ import os
 from queue import Empty
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from django.db import InterfaceError, OperationalError
 from kombu.transport import redis
+
+from config import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,6 +29,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("marquee", task_cls="outbox.worker:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each task logs under its own id and the id of the request that asked for it.
+task_prerun.connect(logs.task_started, dispatch_uid="config.logs.task_started")
+task_postrun.connect(logs.task_ended, dispatch_uid="config.logs.task_ended")
 
 logger = logging.getLogger(__name__)
 

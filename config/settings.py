@@ -63,6 +63,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, even a redirect or a refusal, carries X-Request-ID,
+    # and every log line of the request names it (config/logs.py).
+    "config.logs.RequestIdMiddleware",
+    # /healthz and /readyz answer an orchestrator's probe by IP over plain
+    # HTTP, before host validation and the HTTPS redirect (config/health.py).
+    "config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -207,6 +213,11 @@ STORAGES = {
 }
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Where privacy exports (zips) are built and kept until they expire (7 days);
+# on a shared path when web and workers run on several machines.
+PRIVACY_EXPORT_DIR = Path(
+    env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -456,6 +467,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int(
     "CELERY_WORKER_PREFETCH_MULTIPLIER", default=1
 )
+# Processes of each worker; default: one per core. The training worker is
+# started with --concurrency 1 (Procfile.production, deploy/systemd/).
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
@@ -467,12 +481,37 @@ MOVIELENS_DIR = Path(
     )
 )
 
+# Logs go to stderr, one line each: plain text on a laptop; with
+# LOG_FORMAT=json one JSON object per line (time, level, logger, message,
+# request_id, task_id) for a log collector. The request id follows a request
+# into the tasks it asks for (config/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own console and e-mail handlers go: its records reach the root
+    # handler above once, in the chosen format.
+    "loggers": {"django": {"level": LOG_LEVEL}},
 }
+# With LOG_FORMAT=json the worker keeps the root handler of LOGGING (JSON
+# lines with task_id and request_id) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # Recommender: the rating algorithm (svd, svdpp, nmf, baseline) and its
 # Surprise parameters, the ranking model, candidates and promotion gate.

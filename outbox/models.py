@@ -29,6 +29,9 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     #: When the relay sends it (again) if it has not succeeded by then.
     relay_after = models.DateTimeField(default=timezone.now, db_index=True)
+    #: The id of the request that asked for it (``X-Request-ID``), sent with
+    #: each of its messages so the task's log lines carry it.
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

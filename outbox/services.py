@@ -18,6 +18,8 @@ no work is lost while it is away.
 - The row is deleted when the task succeeds. A task that gives up (the
   database away past its retries, retries exhausted) leaves it for the
   relay; one that fails otherwise (a bug; Celery logs it) is dropped.
+- The row keeps the id of the request that asked for it (``config.logs``);
+  every message sent for it carries it, so the task logs under it.
 - :func:`outbox_relay` (beat every 15 s; ``manage.py relay_outbox``) sends
   each row that is due: never sent; sent but not started after 30 s, 1, 2...
   minutes, at most hourly (its message was lost in a broker crash, or the
@@ -38,6 +40,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import logs
 from config.celery import app
 from outbox.models import OutboxMessage
 
@@ -78,7 +81,11 @@ def outbox_add(
     _registered(name)
     now = timezone.now()
     message = OutboxMessage(
-        task=name, args=list(args), created_at=now, relay_after=now + SEND_GRACE
+        task=name,
+        args=list(args),
+        created_at=now,
+        relay_after=now + SEND_GRACE,
+        request_id=logs.current_request_id.get() or "",
     )
     if coalesce:
         message.key = _key(name, message.args)
@@ -184,11 +191,14 @@ def outbox_release(*, message_id: int) -> None:
 def publish(message: OutboxMessage) -> bool:
     """Sends the row's message to the broker; False (logged) when it is away."""
     task = _registered(message.task)
+    headers = {HEADER: message.pk}
+    if message.request_id:
+        headers[logs.HEADER] = message.request_id
     try:
         task.apply_async(
             args=message.args,
             task_id=str(message.task_id),
-            headers={HEADER: message.pk},
+            headers=headers,
             countdown=COALESCE_COUNTDOWN_S if message.key else None,
         )
     except Exception as exc:  # each transport raises its own errors

@@ -46,9 +46,9 @@ Row = registry.Row
 
 
 def export_dir() -> Path:
-    """Where export zips live: ``PRIVACY_EXPORT_DIR``, else ``<var>/exports``."""
-    configured = getattr(settings, "PRIVACY_EXPORT_DIR", None)
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "exports"
+    """Where export zips live: ``settings.PRIVACY_EXPORT_DIR`` (``<var>/exports``
+    unless the environment names another)."""
+    return Path(settings.PRIVACY_EXPORT_DIR)
 
 
 # --- the parts of an export -------------------------------------------------------

@@ -275,8 +275,10 @@ def test_the_whole_schema_validates_without_a_warning(tmp_path) -> None:
 
     out = tmp_path / "schema.yml"
     done = subprocess.run(
-        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
-        + ["--file", str(out)],
+        [
+            *(sys.executable, "manage.py", "spectacular"),
+            *("--validate", "--fail-on-warn", "--file", str(out)),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
