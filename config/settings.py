@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MARQUEE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -436,8 +437,16 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "socket_timeout": _broker_timeout,
     }
 elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ (py-amqp). It redelivers an unacknowledged message only when
+    # its worker's connection closes, so no visibility timeout applies there.
+    # Publisher confirms: a publish returns once RabbitMQ has the message
+    # (written to disk for the durable queues below), and a refusal raises
+    # (the outbox keeps the row) instead of losing it silently. The outbox
+    # waits at most CELERY_BROKER_TIMEOUT for the confirm; the connect and
+    # handshake are bounded by CELERY_BROKER_CONNECTION_TIMEOUT.
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "max_retries": 0,
+        "confirm_publish": True,
         "write_timeout": _broker_timeout,
     }
 _results_dir = VAR_DIR / "celery" / "results"
@@ -471,6 +480,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env.int(
 # started with --concurrency 1 (Procfile.production, deploy/systemd/).
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Both queues durable and their messages persistent (Celery's defaults, held
+# here): on RabbitMQ they survive a broker restart.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name, durable=True)
+    for name in ("default", "training")
+]
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

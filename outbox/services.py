@@ -200,6 +200,10 @@ def publish(message: OutboxMessage) -> bool:
             task_id=str(message.task_id),
             headers=headers,
             countdown=COALESCE_COUNTDOWN_S if message.key else None,
+            # RabbitMQ: the longest to wait for the socket and for the
+            # publisher confirm (other transports ignore these).
+            timeout=app.conf.broker_connection_timeout,
+            confirm_timeout=app.conf.broker_connection_timeout,
         )
     except Exception as exc:  # each transport raises its own errors
         logger.warning(
