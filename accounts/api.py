@@ -23,7 +23,13 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.api_access import api_profile, grant_for, require_level
+from accounts.api_access import (
+    api_profile,
+    grant_for,
+    refuse_other_profile,
+    require_level,
+    require_whole_account,
+)
 from accounts.lockout import LockoutBasicAuthentication
 from accounts.models import AccessToken, Profile
 from accounts.throttle import (
@@ -40,14 +46,6 @@ TAGS = ["accounts"]
 def _service_error(error: DjangoValidationError) -> exceptions.ValidationError:
     """A service's refusal as a 400 naming the field (codes kept)."""
     return exceptions.ValidationError(serializers.as_serializer_error(error))
-
-
-def _refuse_other_profile(bound: Profile) -> None:
-    raise exceptions.PermissionDenied(
-        f"This acts for the profile “{bound.name}” only; another profile, or the "
-        "whole account, needs an account token that is not tied to a profile.",
-        code="profile_not_allowed",
-    )
 
 
 class _AccountProfileField(serializers.PrimaryKeyRelatedField):
@@ -169,8 +167,7 @@ class ProfilesView(generics.GenericAPIView):
     )
     def post(self, request) -> Response:
         require_level(request, "account")
-        if (bound := grant_for(request).profile) is not None:
-            _refuse_other_profile(bound)
+        require_whole_account(request)
         data = NewProfileSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -393,7 +390,7 @@ class TokensView(generics.GenericAPIView):
         if (bound := grant_for(request).profile) is not None:
             fields.setdefault("profile", bound)
             if fields["profile"] != bound:
-                _refuse_other_profile(bound)
+                refuse_other_profile(bound)
         try:
             token, secret = services.token_create(user=request.user, **fields)
         except DjangoValidationError as error:
@@ -409,7 +406,7 @@ class TokenView(APIView):
         token = get_object_or_404(AccessToken, pk=token_id, user=request.user)
         bound = grant_for(request).profile
         if bound is not None and token.profile_id != bound.pk:
-            _refuse_other_profile(bound)
+            refuse_other_profile(bound)
         return token
 
     @extend_schema(

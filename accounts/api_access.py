@@ -28,7 +28,9 @@ Basic (account password)    account     every profile
 The checks, in order, each answered the same way on every endpoint:
 
 1. another account's profile or object: **404** (``not_found``), never 403;
-2. a profile the grant may not act for: **403** ``profile_not_allowed``;
+2. a profile the grant may not act for, or the whole account's data for a
+   grant tied to one profile: **403** ``profile_not_allowed``
+   (:func:`require_whole_account`);
 3. a level below what the operation needs: **403** ``scope_insufficient``
    (a ``read`` token writing) or ``account_access_required`` (settings,
    exports, erasure, profiles and tokens need the ``account`` level, as the
@@ -42,6 +44,7 @@ see only what ``Title.objects.for_profile`` allows: that is the views' part.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -185,14 +188,28 @@ def api_profile(request, profile_id: int, *, need: str | None = None) -> Profile
     )
     grant = grant_for(request)
     if grant.profile is not None and grant.profile.pk != profile.pk:
-        raise exceptions.PermissionDenied(
-            f"This acts for the profile “{grant.profile.name}” only; another "
-            "profile needs full account access.",
-            code="profile_not_allowed",
-        )
+        refuse_other_profile(grant.profile)
     if need is not None:
         require_level(request, need)
     return profile
+
+
+def refuse_other_profile(bound: Profile) -> NoReturn:
+    """403 ``profile_not_allowed``: the grant acts for ``bound`` only."""
+    raise exceptions.PermissionDenied(
+        f"This acts for the profile “{bound.name}” only; another profile, or the "
+        "whole account, needs full account access not tied to a profile.",
+        code="profile_not_allowed",
+    )
+
+
+def require_whole_account(request) -> None:
+    """403 ``profile_not_allowed`` for a grant tied to one profile, on what the
+    whole account holds (the inventory, exports, tokens, the consent log):
+    that is not one profile's alone. The level is the view's to check."""
+    bound = grant_for(request).profile
+    if bound is not None:
+        refuse_other_profile(bound)
 
 
 class ApiAccess(BasePermission):

@@ -33,7 +33,11 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import APIView
 
-from accounts.api_access import api_profile, grant_for, require_level
+from accounts.api_access import (
+    api_profile,
+    require_level,
+    require_whole_account,
+)
 from accounts.models import Profile
 from catalog.models import Genre
 from config.api_schema import ErrorResponse
@@ -79,19 +83,6 @@ class ExportThrottle(_PrivacyThrottle):
 
 class _PrivacyView(APIView):
     throttle_classes = [PrivacyThrottle]
-
-
-def _whole_account(request) -> None:
-    """403 ``profile_not_allowed`` for a grant tied to one profile: what every
-    profile of the account holds is not that profile's alone. (The level is
-    checked before: the view's ``access = "account"``.)"""
-    tied = grant_for(request).profile
-    if tied is not None:
-        raise exceptions.PermissionDenied(
-            f"This acts for the profile “{tied.name}” only; the whole account's "
-            "data needs a token for every profile.",
-            code="profile_not_allowed",
-        )
 
 
 class StrictIdField(serializers.PrimaryKeyRelatedField):
@@ -233,7 +224,7 @@ class InventoryView(_PrivacyView):
         responses=InventorySerializer,
     )
     def get(self, request) -> Response:
-        _whole_account(request)
+        require_whole_account(request)
         return Response(InventorySerializer(selectors.inventory(request.user)).data)
 
 
@@ -303,7 +294,7 @@ class ConsentLogView(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         profile_id = query.validated_data.get("profile")
         if profile_id is None:
-            _whole_account(self.request)
+            require_whole_account(self.request)
         else:
             api_profile(self.request, profile_id)
         return selectors.consent_log(self.request.user, profile_id=profile_id)
@@ -502,7 +493,7 @@ class ExportListView(generics.ListAPIView):
         return throttles
 
     def get_queryset(self):
-        _whole_account(self.request)
+        require_whole_account(self.request)
         return DataExport.objects.filter(user=self.request.user)
 
     @extend_schema(
@@ -526,7 +517,7 @@ class ExportListView(generics.ListAPIView):
         responses={202: ExportSerializer},
     )
     def post(self, request) -> Response:
-        _whole_account(request)
+        require_whole_account(request)
         try:
             export = services.data_export_request(user=request.user)
         except services.ExportLimitReached as refused:
@@ -548,7 +539,7 @@ class ExportDetailView(_PrivacyView):
         responses=ExportSerializer,
     )
     def get(self, request, export_id: int) -> Response:
-        _whole_account(request)
+        require_whole_account(request)
         export = generics.get_object_or_404(DataExport, pk=export_id, user=request.user)
         return Response(ExportSerializer(export, context={"request": request}).data)
 
@@ -579,7 +570,7 @@ class ExportDownloadView(_PrivacyView):
         },
     )
     def get(self, request, export_id: int) -> FileResponse:
-        _whole_account(request)
+        require_whole_account(request)
         return export_file_response(user=request.user, export_id=export_id)
 
 
@@ -701,7 +692,7 @@ class EraseView(_PrivacyView):
         out = {"scope": scope, "erased": {}, "receipt": None, "model_versions": []}
         if scope == "account":
             require_level(request, "account")
-            _whole_account(request)
+            require_whole_account(request)
             _account_password(request, given["password"])
             receipt = services.erase_account(user=request.user)
             logout(request._request)
