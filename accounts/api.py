@@ -39,6 +39,7 @@ from accounts.throttle import (
     by_ip,
     throttle_hit,
 )
+from config.api_fields import IntegerIdField
 
 TAGS = ["accounts"]
 
@@ -48,12 +49,9 @@ def _service_error(error: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError(serializers.as_serializer_error(error))
 
 
-class _AccountProfileField(serializers.PrimaryKeyRelatedField):
-    """An integer id (``1.5`` and ``"1.5"`` are refused) of the account's own
-    profiles; any other id is "does not exist", whoever's it is."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(pk_field=serializers.IntegerField(), **kwargs)
+class _AccountProfileField(IntegerIdField):
+    """An integer id of the account's own profiles; any other id is "does not
+    exist", whoever's it is."""
 
     def get_queryset(self):
         return Profile.objects.filter(user=self.context["request"].user)

@@ -40,6 +40,7 @@ from accounts.api_access import (
 )
 from accounts.models import Profile
 from catalog.models import Genre
+from config.api_fields import IntegerIdField
 from config.api_schema import ErrorResponse
 from config.pagination import Cursor
 from consent.models import PrivacySettings
@@ -85,13 +86,6 @@ class _PrivacyView(APIView):
     throttle_classes = [PrivacyThrottle]
 
 
-class StrictIdField(serializers.PrimaryKeyRelatedField):
-    """An id that is a whole number (``1.5`` is refused, not read as 1)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(pk_field=serializers.IntegerField(), **kwargs)
-
-
 # --- settings ---------------------------------------------------------------------
 
 
@@ -130,7 +124,7 @@ class SettingsSerializer(serializers.Serializer):
         required=False,
         help_text="Use this profile's activity to improve recommendations for others.",
     )
-    hidden_genres = StrictIdField(
+    hidden_genres = IntegerIdField(
         queryset=Genre.objects.all(),
         many=True,
         required=False,
