@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +41,7 @@ from config.api_errors import error_body
 from config.cache import DegradingRedisCache
 from config.celery import app as celery_app
 from recommendations.engine import artifact
+from recommendations.services import artifact_store
 from recommendations.services.training import active_version
 
 #: The most a check that may hang is waited for, in seconds.
@@ -242,18 +242,23 @@ def check_model() -> Check:
     return _timed(describe)
 
 
-def _checksum_state(path: str, sha256: str) -> str:
+def _checksum_state(name: str, sha256: str) -> str:
     """ "verified", "failed" or "unverified": what this process knows, after
-    hashing the file now if it was never hashed here (waiting at most
-    :data:`CHECKSUM_WAIT_S`; the hash goes on meanwhile and is remembered)."""
-    state = artifact.verified_state(Path(path), sha256)
+    hashing this machine's copy now if it was never hashed here (waiting at
+    most :data:`CHECKSUM_WAIT_S`; the hash goes on meanwhile and is
+    remembered). A file of the database store not yet downloaded to this
+    machine is "unverified": the probe does not fetch it."""
+    path = artifact_store.artifact_local_path(name=name)
+    if path is None:
+        return "unverified"
+    state = artifact.verified_state(path, sha256)
     if state != "unverified":
         return state
     outcome: list[str] = []
 
     def verify() -> None:
         try:
-            artifact.verify(Path(path), sha256)
+            artifact.verify(path, sha256)
         except artifact.ArtifactError:
             outcome.append("failed")  # an unreadable file is not remembered
         else:

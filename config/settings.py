@@ -564,10 +564,23 @@ RECOMMENDER = {
     # training silent this long is taken for dead (PostgreSQL: an advisory
     # lock, freed when the training's process dies).
     "TRAINING_LEASE_SECONDS": env.int("RECOMMENDER_TRAINING_LEASE_SECONDS", default=30),
+    # Where model files live (recommendations/services/artifact_store.py):
+    # "file" keeps them in ARTIFACT_DIR (a shared mount when web and workers
+    # run on several machines); "database" keeps them in the database, and
+    # each machine downloads a version once into ARTIFACT_CACHE_DIR.
+    "ARTIFACT_STORE": env.str("RECOMMENDER_ARTIFACT_STORE", default="file"),
     "ARTIFACT_DIR": Path(
         env.str("RECOMMENDER_ARTIFACT_DIR", default=str(VAR_DIR / "models"))
     ),
+    "ARTIFACT_CACHE_DIR": Path(
+        env.str("RECOMMENDER_ARTIFACT_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
+    ),
 }
+if RECOMMENDER["ARTIFACT_STORE"] not in ("file", "database"):
+    raise ImproperlyConfigured(
+        "RECOMMENDER_ARTIFACT_STORE must be 'file' or 'database', not "
+        f"{RECOMMENDER['ARTIFACT_STORE']!r}."
+    )
 
 CELERY_BEAT_SCHEDULE = {
     "nightly-retrain": {

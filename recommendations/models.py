@@ -30,7 +30,9 @@ class ModelVersion(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.TRAINING)
     artifact = models.CharField(
-        max_length=500, blank=True, help_text="Path of the .npz file."
+        max_length=500,
+        blank=True,
+        help_text="Name of the .npz file in the artifact store (<sha256>.npz).",
     )
     sha256 = models.CharField(max_length=64, blank=True)
     data_counts = models.JSONField(default=dict, blank=True)
@@ -73,6 +75,42 @@ class ModelVersion(models.Model):
     @property
     def rmse(self) -> float | None:
         return self.metrics.get("rating", {}).get("rmse")
+
+
+class StoredArtifact(models.Model):
+    """A model file kept in the database (``RECOMMENDER_ARTIFACT_STORE=database``).
+
+    Content-addressed: its key is the file's sha256. Written with its chunks
+    in one transaction, so a reader finds a whole file or none; every process
+    downloads it once into its local cache (``services.artifact_store``).
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]}… ({self.size:,} bytes)"
+
+
+class ArtifactChunk(models.Model):
+    """One piece of a :class:`StoredArtifact`, in order of ``seq``."""
+
+    artifact = models.ForeignKey(
+        StoredArtifact, on_delete=models.CASCADE, related_name="chunks"
+    )
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artifact", "seq"], name="artifact_chunk_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artifact_id[:12]}… #{self.seq}"
 
 
 class ProfileCandidates(models.Model):

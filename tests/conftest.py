@@ -542,6 +542,13 @@ def on_commit(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
+def model_file(version) -> Path:
+    """Where this machine has the version's model file (its artifact store's copy)."""
+    from recommendations.services.artifact_store import artifact_local_path
+
+    return artifact_local_path(name=version.artifact)
+
+
 @pytest.fixture
 def artifact_dir(settings, tmp_path) -> Path:
     """Model artifacts of this test go to its own temporary folder."""

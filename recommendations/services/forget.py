@@ -1,20 +1,19 @@
 """Forgetting profiles (privacy erasure): their rows out of every model file.
 
 What a model's arrays look like without some profiles is the engine's
-(``engine.forget``); reading and writing the files is ``engine.artifact``'s.
+(``engine.forget``); keeping the files is the artifact store's (``services.artifact_store``).
 This module picks the versions and swaps their files safely.
 """
 
 import logging
-import uuid
-from pathlib import Path
 
 import numpy as np
 from django.db import transaction
 
-from recommendations.engine import artifact
+from recommendations.engine.artifact import ArtifactError
 from recommendations.engine.forget import holds_profiles, without_profiles
 from recommendations.models import ModelVersion
+from recommendations.services import artifact_store
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +27,14 @@ FORGETTABLE_STATUSES = (
 
 def _artifact_profile_ids(version: ModelVersion) -> np.ndarray | None:
     """The profile ids a version's file holds rows for (read without the rest)."""
-    path = Path(version.artifact)
-    if not version.artifact or not path.is_file():
+    if not version.artifact:
         return None
-    try:
-        return artifact.profile_ids(path)
-    except artifact.ArtifactError:
+    held = artifact_store.artifact_profile_ids(
+        name=version.artifact, sha256=version.sha256
+    )
+    if held is None:
         logger.warning("Cannot read the profile ids of model %s", version.pk)
-        return None
+    return held
 
 
 def model_versions_holding(*, profile_ids: list[int]) -> list[int]:
@@ -76,23 +75,26 @@ def _forget_in_version(version_id: int, profile_ids: list[int]) -> bool:
         )
         if version is None or not version.artifact:
             return False
-        old_path = Path(version.artifact)
+        old_name = version.artifact
         try:
-            arrays = artifact.load(old_path, version.sha256)
-        except artifact.ArtifactError:
+            arrays = artifact_store.artifact_arrays(
+                name=old_name, sha256=version.sha256
+            )
+        except ArtifactError:
             logger.exception("Model %s cannot be loaded to forget profiles", version.pk)
             return False
         arrays, dropped = without_profiles(arrays, np.array(profile_ids))
         if not dropped:
             return False
-        new_path = old_path.with_name(f"model-{version.pk}-{uuid.uuid4().hex[:12]}.npz")
+        new_name, new_sha256 = artifact_store.artifact_publish(
+            arrays=arrays, stem=f"forget-{version.pk}"
+        )
         try:
-            version.sha256 = artifact.save(new_path, arrays)
-            version.artifact = str(new_path)
+            version.artifact, version.sha256 = new_name, new_sha256
             version.save(update_fields=["artifact", "sha256"])
         except BaseException:
-            new_path.unlink(missing_ok=True)
+            artifact_store.artifact_discard(name=new_name)
             raise
-        transaction.on_commit(lambda: old_path.unlink(missing_ok=True))
+        transaction.on_commit(lambda: artifact_store.artifact_discard(name=old_name))
     logger.info("Model %s forgot %d profile(s)", version_id, dropped)
     return True

@@ -29,7 +29,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
@@ -52,6 +51,7 @@ from recommendations.engine.recommender import Recommender
 from recommendations.engine.splits import split_by_time
 from recommendations.engine.tuning import tune
 from recommendations.models import ModelVersion, TuningRun
+from recommendations.services import artifact_store
 from recommendations.services.dataset import genre_features, training_dataset
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ def recommender_for(version: ModelVersion) -> Recommender:
     with _cache_lock:
         model = _loaded.get(key)
         if model is None:
-            arrays = artifact.load(Path(version.artifact), version.sha256)
+            arrays = artifact_store.artifact_arrays(
+                name=version.artifact, sha256=version.sha256
+            )
             model = Recommender.from_arrays(arrays)
             _loaded.clear()
             _loaded[key] = model
@@ -193,7 +195,9 @@ def _activate_previous(failed: ModelVersion) -> ModelVersion | None:
     )
     for candidate in earlier:
         try:
-            artifact.verify(Path(candidate.artifact), candidate.sha256)
+            artifact_store.artifact_verify(
+                name=candidate.artifact, sha256=candidate.sha256
+            )
         except artifact.ArtifactError as exc:
             _refuse(candidate, str(exc))
             continue
@@ -376,15 +380,13 @@ def _reap(dead: QuerySet[ModelVersion]) -> list[int]:
 
 
 def _remove_files_of(version_id: int) -> None:
-    """A dead training's model file and its half-written temporary files."""
-    folder: Path = settings.RECOMMENDER["ARTIFACT_DIR"]
-    if not folder.is_dir():
-        return
-    name = f"model-{version_id}.npz"
-    for path in [folder / name, *folder.glob(f".{name}.*.tmp")]:
-        if path.is_file():
-            logger.info("Removing model file %s of a stopped training", path)
-            path.unlink(missing_ok=True)
+    """A dead training's half-written temporary files."""
+    artifact_store.artifact_temporaries_remove(stem=_stem(version_id))
+
+
+def _stem(version_id: int) -> str:
+    """What a training's temporary files are named after, so a dead one's are found."""
+    return f"model-{version_id}"
 
 
 def _training_in_progress() -> TrainingInProgress:
@@ -488,12 +490,10 @@ def model_train(
     with training_lease(
         algorithm=config.algorithm, parameters=config.as_dict()
     ) as version:
-        _sweep_artifacts()
-        path = settings.RECOMMENDER["ARTIFACT_DIR"] / f"model-{version.pk}.npz"
+        artifact_store.artifacts_sweep()
         try:
-            version = _train_and_publish(version, config, path, progress)
+            version = _train_and_publish(version, config, progress)
         except Exception as exc:
-            path.unlink(missing_ok=True)
             ModelVersion.objects.filter(
                 pk=version.pk, status=ModelVersion.Status.TRAINING
             ).update(
@@ -511,33 +511,9 @@ def model_train(
     return version
 
 
-def _sweep_artifacts() -> None:
-    """Removes what a killed run may have left: temporary files, failed versions' files.
-
-    Runs while this process holds the training lease, so no other training
-    can be writing here.
-    """
-    folder: Path = settings.RECOMMENDER["ARTIFACT_DIR"]
-    if not folder.is_dir():
-        return
-    keep = {
-        Path(p).name
-        for p in ModelVersion.objects.exclude(status=ModelVersion.Status.FAILED)
-        .exclude(status=ModelVersion.Status.TRAINING)
-        .values_list("artifact", flat=True)
-    }
-    for path in folder.iterdir():
-        stray = path.name.startswith(".") and path.name.endswith(".tmp")
-        orphan = path.name.startswith("model-") and path.name not in keep
-        if (stray or orphan) and path.is_file():
-            logger.info("Removing stray model file %s", path)
-            path.unlink(missing_ok=True)
-
-
 def _train_and_publish(
     version: ModelVersion,
     config: TrainingConfig,
-    path: Path,
     progress: Callable[[str], None],
 ) -> ModelVersion:
     clock = timezone.now
@@ -553,13 +529,15 @@ def _train_and_publish(
     model, fit_timings = fit_recommender(inter, config)
     fitted = clock()
     progress("publish")
-    sha256 = artifact.save(path, model.to_arrays())
+    name, sha256 = artifact_store.artifact_publish(
+        arrays=model.to_arrays(), stem=_stem(version.pk)
+    )
     published = clock()
     metrics = {k: metrics[k] for k in ("rating", "ranking", "popularity")}
     metrics["split"] = "time, last 20% of each profile"
     fields = {
         "sha256": sha256,
-        "artifact": str(path),
+        "artifact": name,
         "status": ModelVersion.Status.READY,
         "data_counts": {
             "rows": len(inter),
@@ -582,6 +560,7 @@ def _train_and_publish(
     if not ModelVersion.objects.filter(
         pk=version.pk, status=ModelVersion.Status.TRAINING
     ).update(**fields):
+        artifact_store.artifact_discard(name=name)
         raise LeaseLost(
             f"Version {version.pk} was marked failed while it trained; "
             "its result is discarded."
@@ -624,7 +603,9 @@ def model_promote(*, version: ModelVersion, force: bool = False) -> ModelVersion
         raise PromotionRefused(f"Version {version.pk} is {version.status}, not ready.")
     try:
         # Checked as the file is now, not as this process last saw it.
-        artifact.verify(Path(version.artifact), version.sha256, fresh=True)
+        artifact_store.artifact_verify(
+            name=version.artifact, sha256=version.sha256, fresh=True
+        )
     except artifact.ArtifactError:
         raise PromotionRefused(
             f"Version {version.pk}'s artifact is missing or corrupted."

@@ -198,7 +198,9 @@ def test_manage_py_train_runs_when_a_killed_training_left_its_version_training(
     assert killed.status == ModelVersion.Status.FAILED
     assert "the worker running it" in killed.error and "stopped" in killed.error
     assert not ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).exists()
-    assert [p.name for p in artifact_dir.iterdir()] == [f"model-{trained['id']}.npz"]
+    assert [p.name for p in artifact_dir.iterdir()] == [
+        ModelVersion.objects.get(pk=trained["id"]).artifact
+    ]
 
 
 def test_a_live_training_longer_than_its_lease_is_never_taken_for_dead(

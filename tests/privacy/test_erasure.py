@@ -23,6 +23,7 @@ from recommendations.services.candidates import profile_refresh
 from recommendations.services.dataset import profile_histories, training_dataset
 from recommendations.services.forget import model_forget_profiles
 from recommendations.services.training import active_version, recommender_for
+from tests.conftest import model_file
 from tests.factories import ACCOUNT_PASSWORD, AccountFactory, ProfileFactory
 from tests.privacy.test_export import fill
 
@@ -135,7 +136,7 @@ def test_account_erasure_leaves_nothing_that_references_it(
     assert not ProfileCandidates.objects.filter(profile_id__in=profile_ids).exists()
     assert model_files_holding(artifact_dir, profile_ids) == []
     active.refresh_from_db()
-    arrays = artifact.load(Path(active.artifact), active.sha256)  # checksum holds
+    arrays = artifact.load(model_file(active), active.sha256)  # checksum holds
     assert not np.isin(arrays["user_ids"], profile_ids).any()
     assert receipt.scope == "account"
     assert receipt.model_versions == [active.pk]

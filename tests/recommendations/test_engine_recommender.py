@@ -269,3 +269,40 @@ def test_profile_ids_of_an_unreadable_file_are_refused(tmp_path, content):
 
     with pytest.raises(ArtifactError, match="Cannot read the profile ids"):
         artifact.profile_ids(path)
+
+
+def test_a_content_addressed_save_is_named_by_its_sha256(tmp_path):
+    path, sha256 = artifact.save_addressed(tmp_path, small_arrays(), stem="model-7")
+
+    assert path == tmp_path / f"{sha256}.npz"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    np.testing.assert_array_equal(artifact.load(path, sha256)["B"], small_arrays()["B"])
+
+
+def test_a_stopped_writes_temporary_files_are_found_by_its_stem(tmp_path, monkeypatch):
+    monkeypatch.setattr(np, "savez", failing_savez)
+    leftover = tmp_path / ".model-7.abc123.tmp"  # as a killed process leaves one
+    leftover.write_bytes(b"half")
+    (tmp_path / ".model-8.def456.tmp").write_bytes(b"another run's")
+
+    with pytest.raises(OSError):
+        artifact.save_addressed(tmp_path, small_arrays(), stem="model-7")
+
+    assert artifact.temporaries(tmp_path, "model-7") == [leftover]
+
+
+def test_received_bytes_are_kept_only_when_they_hash_to_the_expected_sha256(tmp_path):
+    source, sha256 = artifact.save_addressed(tmp_path / "store", small_arrays())
+    data = source.read_bytes()
+    pieces = [data[i : i + 100] for i in range(0, len(data), 100)]
+
+    copy = artifact.receive(tmp_path / "cache", iter(pieces), sha256)
+
+    assert copy == tmp_path / "cache" / f"{sha256}.npz"
+    assert copy.read_bytes() == data
+    assert artifact.verified_state(copy, sha256) == "verified"  # hashed on arrival
+    damaged = [bytes(len(pieces[0])), *pieces[1:]]
+    with pytest.raises(ArtifactError, match="fails its checksum"):
+        artifact.receive(tmp_path / "other", iter(damaged), sha256)
+    assert list((tmp_path / "other").iterdir()) == []

@@ -1,6 +1,7 @@
 """Training, publishing, promotion and freshness against the real database."""
 
-from pathlib import Path
+import os
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from recommendations import tasks
 from recommendations.engine.artifact import ArtifactError
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import dataset, training
+from tests.conftest import model_file
 from tests.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +24,9 @@ def test_training_publishes_an_active_version_with_metrics_and_candidates(
     trained, artifact_dir
 ):
     assert trained.status == ModelVersion.Status.ACTIVE
-    assert Path(trained.artifact).parent == artifact_dir
-    assert sorted(p.name for p in artifact_dir.iterdir()) == [f"model-{trained.pk}.npz"]
+    # The file is named by its content, in the file store's folder.
+    assert trained.artifact == f"{trained.sha256}.npz"
+    assert sorted(p.name for p in artifact_dir.iterdir()) == [trained.artifact]
     assert trained.data_counts["rows"] == Rating.objects.count()
     assert set(trained.metrics) >= {"rating", "ranking", "popularity"}
     assert trained.metrics["ranking"]["ndcg@10"] > 0
@@ -75,7 +78,7 @@ def test_failed_training_leaves_the_active_version_serving_and_no_stray_file(
     assert failed.status == ModelVersion.Status.FAILED
     assert "simulated" in failed.error
     assert training.active_version() == trained
-    assert sorted(p.name for p in artifact_dir.iterdir()) == [f"model-{trained.pk}.npz"]
+    assert sorted(p.name for p in artifact_dir.iterdir()) == [trained.artifact]
 
 
 def _second_version(trained: ModelVersion, **metric_changes) -> ModelVersion:
@@ -126,7 +129,7 @@ def test_rollback_reactivates_the_previous_version_and_its_model_serves(trained)
 
 
 def test_a_corrupted_artifact_is_refused(trained):
-    path = Path(trained.artifact)
+    path = model_file(trained)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -280,18 +283,23 @@ def test_vectorised_candidate_scores_match_the_models_own_predictions(trained):
 
 
 def test_a_killed_trainings_leftovers_are_swept_by_the_next_run(trained, artifact_dir):
-    stray = artifact_dir / f".model-{trained.pk + 1}.npz.x1y2.tmp"
+    hours_ago = time.time() - 2 * 3600
+    stray = artifact_dir / f".model-{trained.pk + 1}.x1y2.tmp"
     stray.write_bytes(b"half a model")
-    orphan = artifact_dir / "model-999.npz"
+    orphan = artifact_dir / f"{'0' * 64}.npz"
     orphan.write_bytes(b"a version that no longer exists")
+    older = artifact_dir / "model-999.npz"  # named as before the store
+    older.write_bytes(b"a version that no longer exists")
+    for path in (stray, orphan, older):
+        os.utime(path, (hours_ago, hours_ago))
+    # Just written: an erasure's new file, named once its transaction commits.
+    young = artifact_dir / f"{'1' * 64}.npz"
+    young.write_bytes(b"not yet named")
 
     version = training.model_train(params={"n_factors": 5, "n_epochs": 2}, force=True)
 
     assert sorted(p.name for p in artifact_dir.iterdir()) == sorted(
-        [
-            f"model-{trained.pk}.npz",
-            f"model-{version.pk}.npz",
-        ]
+        [trained.artifact, version.artifact, young.name]
     )
 
 
