@@ -550,10 +550,18 @@ def model_file(version) -> Path:
 
 
 @pytest.fixture
-def artifact_dir(settings, tmp_path) -> Path:
-    """Model artifacts of this test go to its own temporary folder."""
-    settings.RECOMMENDER = {**settings.RECOMMENDER, "ARTIFACT_DIR": tmp_path / "models"}
-    return tmp_path / "models"
+def artifact_dir(settings) -> Path:
+    """The model files' folder, emptied for this test.
+
+    The one every process of this run reads, as on a real site: a version
+    names its file relative to the store, so the session's Celery worker
+    (started by an earlier test, with the run's ``MARQUEE_VAR_DIR``) must find
+    the files where this test's trainings put them.
+    """
+    folder = Path(settings.VAR_DIR) / "models"
+    shutil.rmtree(folder, ignore_errors=True)
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "ARTIFACT_DIR": folder}
+    return folder
 
 
 @pytest.fixture
