@@ -108,10 +108,11 @@ class Recommender:
         if not histories:
             return []
         n_items = len(self.ranking.item_ids)
-        users, items, negative = [], [], []
+        users, items, negative, seen = [], [], [], []
         for n, h in enumerate(histories):
             cols = index_of(self.ranking.item_ids, h.items)
             ok = cols >= 0
+            seen.append(cols[ok])
             users.append(np.full(ok.sum(), n))
             items.append(cols[ok])
             no = np.zeros(len(h.items), bool) if h.negative is None else h.negative
@@ -127,12 +128,15 @@ class Recommender:
             X.astype(self.ranking.B.dtype) @ self.ranking.B, dtype=np.float64
         )
         predicted = self.predicted_ratings(histories)
-        final = _standardise(rank_scores) + self.blend * _standardise(predicted)
+        final = _standardise(rank_scores)
+        del rank_scores
+        if self.blend:
+            final += self.blend * _standardise(predicted)
         for n, h in enumerate(histories):
-            blocked = index_of(
-                self.ranking.item_ids, np.concatenate([h.items, h.hidden])
-            )
-            final[n, blocked[blocked >= 0]] = -np.inf
+            final[n, seen[n]] = -np.inf
+            if len(h.hidden):
+                hidden = index_of(self.ranking.item_ids, h.hidden)
+                final[n, hidden[hidden >= 0]] = -np.inf
         k = min(count, n_items)
         results = []
         top = (

@@ -213,3 +213,70 @@ def test_unknown_algorithm_is_refused_naming_the_choices(ratings):
 def test_empty_data_is_refused():
     with pytest.raises(ValueError, match="No training data"):
         fit_rating_model(Interactions.from_lists([], [], []))
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "params"),
+    [
+        ("svd", {"n_factors": 4, "n_epochs": 10, "random_state": 0}),
+        ("svdpp", {"n_factors": 4, "n_epochs": 3, "random_state": 0}),
+        ("nmf", {"n_factors": 4, "n_epochs": 10, "random_state": 0}),
+        ("baseline", {"verbose": False}),
+    ],
+)
+def test_array_trainset_fits_the_model_surprises_own_trainset_fits(
+    ratings, algorithm, params
+):
+    """The array-backed trainset is a memory saving only: Surprise trained on
+    its own tuple Trainset (same dense inner ids) predicts the same (ALS and
+    NMF sum per-title lists in another order: equal to the last bit or two)."""
+    from collections import defaultdict
+
+    from surprise import Trainset
+
+    from recommendations.engine.rating import make_algorithm
+
+    shuffled = ratings.subset(np.random.default_rng(3).permutation(len(ratings)))
+    user_ids = sorted(set(shuffled.users.tolist()))
+    item_ids = sorted(set(shuffled.items.tolist()))
+    inner_user = {raw: n for n, raw in enumerate(user_ids)}
+    inner_item = {raw: n for n, raw in enumerate(item_ids)}
+    ur, ir = defaultdict(list), defaultdict(list)
+    for u, i, r in zip(
+        shuffled.users.tolist(),
+        shuffled.items.tolist(),
+        shuffled.values.tolist(),
+        strict=True,
+    ):
+        ur[inner_user[u]].append((inner_item[i], r))
+        ir[inner_item[i]].append((inner_user[u], r))
+    theirs = make_algorithm(algorithm, dict(params))
+    theirs.fit(
+        Trainset(
+            ur,
+            ir,
+            len(user_ids),
+            len(item_ids),
+            len(shuffled),
+            (0.5, 5.0),
+            inner_user,
+            inner_item,
+        )
+    )
+
+    _, ours = fit_rating_model(shuffled, algorithm=algorithm, params=params)
+
+    pairs = [
+        (int(u), int(i))
+        for u, i in zip(shuffled.users[:40], shuffled.items[::7][:40], strict=True)
+    ] + [(1, FIRST_ITEM), (FIRST_USER, 1)]
+    expected = [theirs.predict(u, i).est for u, i in pairs]
+    assert [ours.predict(u, i).est for u, i in pairs] == pytest.approx(
+        expected, rel=0, abs=1e-12
+    )
+    if algorithm == "svd":  # reads nothing but all_ratings(): to the last bit
+        assert [ours.predict(u, i).est for u, i in pairs] == expected
+    assert ours.trainset.global_mean == theirs.trainset.global_mean
+    assert [ours.predict(u, i).details for u, i in pairs] == [
+        theirs.predict(u, i).details for u, i in pairs
+    ]
