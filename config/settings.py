@@ -407,7 +407,11 @@ _training_time_limit = env.int("RECOMMENDER_TRAINING_TIME_LIMIT", default=4 * 36
 # Redis hands a message its worker has not acknowledged to another worker
 # after visibility_timeout; a training is acknowledged when it ends (acks_late),
 # so this must outlast the longest one, or a running training starts again.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _training_time_limit + 3600}
+# (CELERY_VISIBILITY_TIMEOUT: shorter for a test's cluster, tests/cluster/.)
+_visibility_timeout = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=_training_time_limit + 3600
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -431,10 +435,17 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Kombu's Redis transport, except that a message that is not one is
     # logged and dropped instead of stopping the worker.
     CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport"
+    # Each worker looks for messages past their visibility timeout every
+    # unacked_restore_interval x unacked_restore_throttle seconds: Kombu's
+    # 10 x 10, or a quarter of a timeout shorter than 400 s. So a dead
+    # worker's message is redelivered within 1.25 visibility timeouts.
+    _restore_every = min(100, max(1, _visibility_timeout // 4))
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "max_retries": 0,
         "socket_connect_timeout": _broker_timeout,
         "socket_timeout": _broker_timeout,
+        "unacked_restore_interval": min(10, _restore_every),
+        "unacked_restore_throttle": max(1, _restore_every // 10),
     }
 elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # RabbitMQ (py-amqp). It redelivers an unacknowledged message only when
