@@ -16,8 +16,10 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -28,7 +30,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Greatest, Round
+from django.db.models.functions import Coalesce, Greatest, Lower, Round
+from django.db.models.lookups import Exact
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating
@@ -40,6 +43,7 @@ from catalog.models import (
     Title,
     TitleQuerySet,
 )
+from catalog.search_index import fuzzy_matches
 
 ROW_LENGTH = 20
 
@@ -453,8 +457,8 @@ def _sorted(queryset: QuerySet[Title], sort: str) -> QuerySet[Title]:
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
 SUGGESTIONS = 8
-#: Shorter queries have too few trigrams to be worth a similarity search.
-MIN_TRIGRAM_QUERY = 3
+#: Shorter queries are too short to guess what was meant.
+MIN_FUZZY_QUERY = 3
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -473,33 +477,88 @@ def _unaccent(text: str) -> str:
 def search_titles(query: str, *, profile: Profile | None) -> QuerySet[Title]:
     """Titles the profile may see matching ``query``, best first.
 
-    On PostgreSQL a title matches when its search document (title weight A,
-    alternative title B, genre names C; the last word may be half typed)
-    matches every word, or when the query is similar to a run of words of
-    either title (trigram word similarity), so that "matrx" finds The Matrix.
-    The rank adds the full-text rank (scaled to 0..1) to the strict word
-    similarity of the title (or half that of the alternative title, if more);
-    ranks that round to the same tenth are a tie, which the most rated title
-    wins, so "star wars" lists the saga before the cartoon spin-off.
+    The words come first. On PostgreSQL a title matches when its search
+    document (title weight A, alternative title B, genre names C; the last
+    word may be half typed) matches every word; the rank adds the full-text
+    rank (scaled to 0..1) to the strict word similarity of the title (or half
+    that of the alternative title, if more). On SQLite every word must appear
+    in the title or the alternative title (accents and case ignored, so a
+    half-typed word matches too), and a title whose folded name is the query
+    ranks first. Ranks that round to the same tenth are a tie, which the most
+    rated title wins, so "star wars" lists the saga before the cartoon
+    spin-off.
 
-    Elsewhere every word must appear in the title or the alternative title,
-    most rated first.
+    When the words find nothing, on either database, the titles whose name is
+    closest to the query are matched in Python (:mod:`catalog.search_index`),
+    so "matrrix", "tiatnic" and "amelie" find their title; they are annotated
+    ``fuzzy=True`` (the page then asks "Did you mean ...?"), ranked by
+    closeness in steps of five points, then most rated first.
     """
     queryset = _with_rating_stats(Title.objects.for_profile(profile))
-    if connection.vendor == "postgresql":
-        # The document is unaccented; so are the query's words.
-        words = _WORD.findall(_unaccent(query).lower())[:MAX_QUERY_WORDS]
-        if not words:
-            return queryset.none()
-        return _search_postgres(queryset, " ".join(words), words)
-    words = _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
+    # Both sides are unaccented and case folded.
+    words = _WORD.findall(_unaccent(query).lower())[:MAX_QUERY_WORDS]
     if not words:
         return queryset.none()
-    for word in words:
-        queryset = queryset.filter(
-            Q(title__icontains=word) | Q(alternative_title__icontains=word)
+    if connection.vendor == "postgresql":
+        matches, ranked = _search_postgres(queryset, " ".join(words), words)
+    else:
+        matches, ranked = _search_sqlite(queryset, words)
+    if len(" ".join(words)) < MIN_FUZZY_QUERY or matches.exists():
+        return ranked.annotate(fuzzy=Value(False))
+    return _search_fuzzy(queryset, query)
+
+
+def _search_fuzzy(queryset: TitleQuerySet, query: str) -> QuerySet[Title]:
+    steps = fuzzy_matches(query, version=catalog_version())
+    if not steps:
+        return queryset.none()
+    return (
+        queryset.filter(pk__in=list(steps))
+        .annotate(
+            fuzzy=Value(True),
+            closeness=Case(
+                *(When(pk=pk, then=Value(step)) for pk, step in steps.items()),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
-    return queryset.order_by("-rating_count", "sort_title", "id")
+        .order_by("-closeness", "-rating_count", "sort_title", "id")
+    )
+
+
+def _called(name, text: str) -> Case:
+    """1 for a title called exactly what was typed ("heat", "the heat"): it
+    comes first, on either database."""
+    return Case(
+        When(Q(Exact(name, text)) | Q(Exact(name, f"the {text}")), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _search_sqlite(
+    queryset: TitleQuerySet, words: list[str]
+) -> tuple[QuerySet[Title], QuerySet[Title]]:
+    queryset = queryset.alias(
+        folded_title=Func(F("title"), function="marquee_unaccent_lower"),
+        folded_alternative=Func(
+            F("alternative_title"), function="marquee_unaccent_lower"
+        ),
+    )
+    genres = Title.genres.through.objects.filter(title_id=OuterRef("pk"))
+    matches, named = queryset, Q()
+    for word in words:
+        in_name = Q(folded_title__contains=word) | Q(folded_alternative__contains=word)
+        # As the search document holds genre names, after the titles' words.
+        matches = matches.filter(
+            in_name | Q(Exists(genres.filter(genre__name__icontains=word)))
+        )
+        named &= in_name
+    ranked = matches.alias(
+        exact=_called(F("folded_title"), " ".join(words)),
+        named=Case(When(named, then=Value(1)), default=Value(0)),
+    ).order_by("-exact", "-named", "-rating_count", "sort_title", "id")
+    return matches, ranked
 
 
 def _with_rating_stats(queryset: TitleQuerySet) -> TitleQuerySet:
@@ -517,7 +576,7 @@ def _with_rating_stats(queryset: TitleQuerySet) -> TitleQuerySet:
 
 def _search_postgres(
     queryset: TitleQuerySet, text: str, words: list[str]
-) -> QuerySet[Title]:
+) -> tuple[QuerySet[Title], QuerySet[Title]]:
     # Every word must match; the last one may be half typed, in a title (a
     # half-typed "c" should not match every comedy and crime film). A half
     # word is matched unstemmed too, and even when English calls it a stop
@@ -530,16 +589,9 @@ def _search_postgres(
         search_query &= SearchQuery(
             " & ".join(words[:-1]), search_type="raw", config="english"
         )
-    matches = Q(document=search_query)
-    queryset = queryset.alias(document=_SEARCH_DOCUMENT)
-    # Fuzzy (trigram) matching only when the words themselves find nothing:
-    # it costs two more index scans, and typos are what it is for.
-    if len(text) >= MIN_TRIGRAM_QUERY and not queryset.filter(matches).exists():
-        matches |= Q(title__trigram_word_similar=text) | Q(
-            alternative_title__trigram_word_similar=text
-        )
-    return (
-        queryset.filter(matches)
+    matches = queryset.alias(document=_SEARCH_DOCUMENT).filter(document=search_query)
+    ranked = (
+        matches.alias(exact=_called(Lower("title"), text))
         .annotate(
             rank=SearchRank(F("document"), search_query, normalization=Value(32))
             + Greatest(
@@ -548,9 +600,14 @@ def _search_postgres(
             )
         )
         .order_by(
-            Round("rank", precision=1).desc(), "-rating_count", "sort_title", "id"
+            "-exact",
+            Round("rank", precision=1).desc(),
+            "-rating_count",
+            "sort_title",
+            "id",
         )
     )
+    return matches, ranked
 
 
 #: SearchVector(title weight A, alternative title B, genre names C), kept in a

@@ -146,6 +146,9 @@ def search(request: HttpRequest) -> HttpResponse:
         count_key=count_key,
     )
     context.update(_page_context(page, {"q": query}))
+    if page.number == 1 and len(page) and page[0].fuzzy:
+        # The words found nothing, the closest names did: "Did you mean ...?"
+        context["did_you_mean"] = page[0]
     if query and profile is not None and page.number == 1 and not request.htmx:
         activity_services.search_record(
             profile=profile,

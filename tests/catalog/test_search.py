@@ -1,8 +1,9 @@
 """Search: the results page, the header's type-ahead, and SearchEvents.
 
-The first tests hold on SQLite (the icontains fallback) and on PostgreSQL
-(full-text and trigram search) alike. The last ones need PostgreSQL: they
-search the real ml-latest-small catalog, imported once for the module.
+Every test but one (PostgreSQL's search document, kept by triggers) holds on
+SQLite (accent-blind substrings) and on PostgreSQL (full text) alike, and CI
+runs this file on both; the last ones search the real ml-latest-small catalog,
+imported once for the module. Typos are tests/catalog/test_search_typos.py's.
 """
 
 import re
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import RequestFactory
 from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
@@ -21,7 +22,6 @@ from activity.services import search_record
 from catalog import views
 from catalog.models import Genre, Title
 from catalog.selectors import MAX_QUERY_LENGTH, PAGE_SIZE, SUGGESTIONS, search_titles
-from tests.conftest import need_service
 from tests.factories import (
     GenreFactory,
     ProfileFactory,
@@ -196,11 +196,16 @@ def test_type_ahead_returns_the_suggestions_fragment(client):
     html = response.content.decode()
     assert "<html" not in html
     assert "site-header" not in html
-    assert html.count("<li>") == SUGGESTIONS
+    assert html.count('<li role="none">') == SUGGESTIONS + 1
     assert suggested(response) == [
         f"Heat {i:02}" for i in range(SUGGESTIONS + 3, 3, -1)
     ]
-    assert 'href="/search/?q=heat">All results for “heat”</a>' in html
+    assert (
+        '<a id="suggestion-all" role="option" aria-selected="false" tabindex="-1" '
+        'class="suggestions-all" href="/search/?q=heat">All results for “heat”</a>'
+    ) in html
+    assert '<ul class="suggestions" id="search-suggestions-list" role="listbox"' in html
+    assert "No exact match" not in html
     assert "HX-Request" in response["Vary"]
 
 
@@ -233,6 +238,11 @@ def test_search_box_is_a_labelled_form_with_a_debounced_htmx_input(client):
     assert 'hx-get="/search/"' in html
     assert 'hx-trigger="input changed delay:250ms, search"' in html
     assert 'hx-target="#search-suggestions"' in html
+    assert (
+        'role="combobox" aria-autocomplete="list" aria-expanded="false" '
+        'aria-controls="search-suggestions-list"'
+    ) in html
+    assert '<script src="/static/js/search-suggestions.js" defer></script>' in html
     assert '<button type="submit" class="search-submit">' in html
     assert '<div id="search-suggestions"' in html
 
@@ -253,13 +263,12 @@ def test_search_page_query_count_does_not_grow(
     for i in range(titles):
         RatingFactory(title=TitleFactory(title=f"Heat {i}", genres=[genre]))
 
-    # count, then the page with rating count and mean; PostgreSQL first asks
-    # whether the words match anything (else it adds fuzzy trigram matching)
-    words_first = connection.vendor == "postgresql"
-    with django_assert_num_queries(2 + words_first):
+    # do the words match anything (else the fuzzy matcher is asked)? then
+    # count, then the page with rating count and mean
+    with django_assert_num_queries(3):
         response = search(client, "heat")
     assert len(found(response)) == min(titles, PAGE_SIZE)
-    with django_assert_num_queries(1 + words_first):
+    with django_assert_num_queries(2):
         client.get(reverse("catalog:search"), {"q": "heat"}, headers=SUGGEST)
 
 
@@ -361,34 +370,29 @@ def test_search_document_follows_renames_and_genre_changes(postgres):
     assert list(search_titles("suspense", profile=None)) == []
 
 
-def test_unaccented_query_finds_the_accented_title(postgres):
+def test_unaccented_query_finds_the_accented_title(db):
     amelie = TitleFactory(title="Amélie")
 
     assert list(search_titles("amelie", profile=None)) == [amelie]
 
 
-def test_misspelt_title_is_found_by_trigram_similarity(postgres):
+def test_misspelt_title_is_found_by_the_closest_name(db):
     matrix = popular("The Matrix", 3)
     popular("Mother", 5)
 
     assert list(search_titles("matrx", profile=None)) == [matrix]
 
 
-# --- PostgreSQL: ranking on the real ml-latest-small ------------------------
+# --- Ranking on the real ml-latest-small, on either database ---------------
 
 
 @pytest.fixture(scope="module")
 def movielens(django_db_setup, django_db_blocker, ml_latest_small) -> Iterator[None]:
     """ml-latest-small imported once for these tests, rolled back after them."""
-    with django_db_blocker.unblock():
-        need_service(
-            connection.vendor == "postgresql",
-            f"needs PostgreSQL (DATABASE_URL points at {connection.vendor})",
-        )
-        with transaction.atomic():
-            call_command("import_movielens", ml_latest_small, verbosity=0)
-            yield
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("import_movielens", ml_latest_small, verbosity=0)
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

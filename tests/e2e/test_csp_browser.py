@@ -183,7 +183,7 @@ def test_the_viewer_journey_and_the_admin_break_no_rule_of_the_policy(
     page.goto("/")
     page.locator("#site-search").fill("ron")
     suggestions = page.locator("#search-suggestions")
-    expect(suggestions.get_by_role("link", name=re.compile("^Ronin"))).to_be_visible()
+    expect(suggestions.get_by_role("option", name=re.compile("^Ronin"))).to_be_visible()
     page.locator("#site-search").press("Enter")
     expect(page).to_have_url(re.compile(r"/search/\?q=ron"))
     expect(
