@@ -27,9 +27,16 @@ run: $(VENV)/.installed
 	$(BIN)/honcho start --port $(PORT)
 
 ## test: set up and run the whole test suite (the import contracts first)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# axe-core, which the browser tests inject (pinned in tests/e2e/package-lock.json).
+# Without npm the accessibility tests skip (and fail under REQUIRE_SERVICES=1).
+tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility tests will skip (apt-get install npm)"; fi
 
 ## test-engine: the engine's unit tests in a venv without Django (proves it needs none)
 ENGINE_VENV := .venv-engine
