@@ -16,10 +16,17 @@ from accounts.models import AccessToken, Profile, User
 
 
 class SignupForm(forms.Form):
+    name = forms.CharField(
+        label="Your name",
+        max_length=Profile._meta.get_field("name").max_length,
+        help_text="Your first profile’s name, shown on your home page. "
+        "You can change it, and add profiles for others, later.",
+        widget=forms.TextInput(attrs={"autocomplete": "given-name", "autofocus": True}),
+    )
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password1 = forms.CharField(
         label="Password",

@@ -47,19 +47,13 @@ def admin_create_if_missing(*, email: str) -> str | None:
     return password
 
 
-def first_profile_name(email: str) -> str:
-    """The part of the address before the @, cut to a profile name's length."""
-    name_field = Profile._meta.get_field("name")
-    name = email.rsplit("@", 1)[0].strip()[: name_field.max_length]
-    return name or "Me"
-
-
 @transaction.atomic
 def user_signup(
-    *, email: str, password: str, domain: str, use_https: bool
+    *, email: str, password: str, profile_name: str, domain: str, use_https: bool
 ) -> User | None:
-    """A new account with one profile, named from the e-mail address; ``None``
-    when the address has an account already.
+    """A new account with one profile called ``profile_name`` (the name the
+    person gave; never a piece of the address); ``None`` when the address has
+    an account already.
 
     Both cases cost the same: the password is hashed, and one outbox row asks
     the worker for a mail (a welcome; or, to the owner of the address, a
@@ -78,7 +72,7 @@ def user_signup(
                 user = User.objects.create_user(
                     email=email, password=password, source=User.Source.SIGNUP
                 )
-                Profile.objects.create(user=user, name=first_profile_name(email))
+                Profile.objects.create(user=user, name=profile_name.strip())
         except IntegrityError:  # the same address signed up a moment ago
             user = None
     outbox_add(task=SIGNUP_MAIL_TASK, args=[email, user is not None, domain, use_https])

@@ -78,6 +78,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = services.user_signup(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
+            profile_name=form.cleaned_data["name"],
             domain=request.get_host(),
             use_https=request.is_secure(),
         )

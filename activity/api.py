@@ -52,6 +52,7 @@ from activity import selectors, services
 from activity.devices import device_class_from_user_agent
 from activity.forms import MAX_SECONDS_WATCHED
 from activity.models import RATING_VALUES, Feedback, ViewingEvent
+from catalog.models import Episode
 from config.parsers import JSONParser
 from consent.policy import private_session_on
 from privacy import services as privacy_services
@@ -508,9 +509,23 @@ class ProfileMyListItem(_ProfileView):
 # --- viewings: play, heartbeat, finish ---------------------------------------------
 
 
+class EpisodeOut(serializers.Serializer):
+    """The episode of a series a viewing played."""
+
+    id = serializers.IntegerField()
+    season = serializers.IntegerField(source="season.number")
+    number = serializers.IntegerField(help_text="Its number in its season.")
+    code = serializers.CharField(help_text="“S2:E4”.")
+    title = serializers.CharField(source="display_title")
+
+
 class ViewingOut(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.IntegerField(source="title_id", help_text="The title's id.")
+    episode = EpisodeOut(
+        allow_null=True,
+        help_text="The episode played, of a series with episodes; null for a film.",
+    )
     started_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField(help_text="The latest heartbeat.")
     progress = serializers.FloatField(
@@ -520,7 +535,8 @@ class ViewingOut(serializers.Serializer):
         help_text="Where it got to in the title, in seconds (progress × runtime)."
     )
     runtime_seconds = serializers.SerializerMethodField(
-        help_text="The title's runtime in seconds (100 minutes when unknown)."
+        help_text="The title's (or the episode's) runtime in seconds (100 "
+        "minutes when unknown)."
     )
     seconds_watched = serializers.IntegerField(min_value=0)
     device = DeviceField(
@@ -532,10 +548,10 @@ class ViewingOut(serializers.Serializer):
     completed = serializers.BooleanField(help_text="Watched to the end (90% or more).")
 
     def get_runtime_seconds(self, viewing: ViewingEvent) -> int:
-        return ViewingEvent.runtime_seconds(viewing.title)
+        return viewing.play_seconds
 
     def get_position_seconds(self, viewing: ViewingEvent) -> int:
-        return round(viewing.progress * ViewingEvent.runtime_seconds(viewing.title))
+        return round(viewing.progress * viewing.play_seconds)
 
 
 NOT_RECORDED_REASONS = [
@@ -589,6 +605,25 @@ class PlayIn(ProfileInput):
         help_text="The device class playing it; told from the User-Agent when "
         "left out. Kept only while the profile allows contextual signals.",
     )
+    episode = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Of a series: the episode's id. Left out, the episode that "
+        "comes next for the profile (the one it stopped in, or the one after "
+        "the last it finished).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "episode" in attrs:
+            try:
+                attrs["episode"] = selectors.episodes_of(attrs["title"]).get(
+                    pk=attrs["episode"]
+                )
+            except Episode.DoesNotExist:
+                raise serializers.ValidationError(
+                    {"episode": "Not an episode of this title."}, code="invalid"
+                ) from None
+        return attrs
 
 
 class HeartbeatIn(serializers.Serializer):
@@ -694,6 +729,7 @@ class ProfileViewings(_Play):
         viewing = services.viewing_start(
             profile=profile,
             title=data["title"],
+            episode=data.get("episode"),
             device_class=device,
             resume=data["start"] == "resume",
             private_session=private,

@@ -53,10 +53,14 @@ class ToggleForm(forms.Form):
 
 
 class PlayForm(forms.Form):
+    """Start a play: resume or from the beginning; of a series, which episode
+    (without one, the episode that comes next for the profile)."""
+
     start = forms.ChoiceField(
         choices=[("resume", "Resume"), ("beginning", "From the beginning")],
         required=False,
     )
+    episode = forms.IntegerField(min_value=1, required=False)
 
 
 class HeartbeatForm(forms.Form):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile
-from catalog.models import Tag, Title
+from catalog.models import Episode, Tag, Title, episode_code
 
 #: The MovieLens scale: 0.5 to 5.0 in half stars.
 RATING_VALUES = tuple(v / 2 for v in range(1, 11))
@@ -44,7 +44,8 @@ class Rating(models.Model):
 
 
 class ViewingEvent(models.Model):
-    """One play of a title; feeds "continue watching" and implicit feedback."""
+    """One play of a title (of one episode, for a series with episodes);
+    feeds "continue watching" and implicit feedback."""
 
     COMPLETED_AT = 0.9
     #: A title without a known runtime plays for this long.
@@ -60,6 +61,14 @@ class ViewingEvent(models.Model):
         Profile, on_delete=models.CASCADE, related_name="viewings"
     )
     title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="viewings")
+    episode = models.ForeignKey(
+        Episode,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="viewings",
+        help_text="The episode played, for a series that has episodes.",
+    )
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     seconds_watched = models.PositiveIntegerField(default=0)
@@ -95,8 +104,36 @@ class ViewingEvent(models.Model):
         return f"{self.profile} watched {self.title} ({self.progress:.0%})"
 
     @classmethod
-    def runtime_seconds(cls, title: Title) -> int:
-        return 60 * (title.runtime_minutes or cls.DEFAULT_RUNTIME_MINUTES)
+    def runtime_seconds(cls, title: Title, episode: Episode | None = None) -> int:
+        """How long a play lasts: the episode's runtime, else the title's."""
+        minutes = episode.runtime_minutes if episode is not None else None
+        return 60 * (minutes or title.runtime_minutes or cls.DEFAULT_RUNTIME_MINUTES)
+
+    @property
+    def play_seconds(self) -> int:
+        return self.runtime_seconds(self.title, self.episode)
+
+    @property
+    def up_next_code(self) -> str:
+        """Where the series resumes, "S2:E4": this viewing's episode while
+        unfinished, else the next one (read from the ``next_season`` and
+        ``next_number`` annotations of ``selectors.with_next_episode``).
+        Empty for a viewing without an episode, and after a series' last."""
+        if self.episode is None:
+            return ""
+        if not self.completed:
+            return self.episode.code
+        next_number = getattr(self, "next_number", None)
+        if next_number is None:
+            return ""
+        return episode_code(self.next_season, next_number)
+
+    @property
+    def up_next_progress(self) -> float:
+        """How far into :attr:`up_next_code` (0 when it is the next episode)."""
+        if self.completed and getattr(self, "next_number", None) is not None:
+            return 0.0
+        return self.progress
 
 
 class SearchEvent(models.Model):

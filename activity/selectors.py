@@ -5,11 +5,13 @@ already checked to be the user's), so another profile's rows are simply not
 found: a 404, never a 403.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
-from catalog.models import Title, TitleQuerySet
+from catalog.models import Episode, Title, TitleQuerySet
 from consent.policy import may_store_viewing
 
 #: Why a play is not kept (:func:`viewing_not_kept_reason`).
@@ -69,6 +71,85 @@ def resume_progress(title: Title) -> float:
     return title.last_progress
 
 
+# --- series: which episode plays next -------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpNext:
+    """What Play plays of a series, and from where (0..1 of the episode)."""
+
+    episode: Episode
+    progress: float
+
+
+def episodes_of(title: Title) -> QuerySet[Episode]:
+    """The series' episodes in watching order (none for a film)."""
+    return (
+        Episode.objects.filter(season__title=title).select_related("season").in_order()
+    )
+
+
+def episode_progress(profile: Profile, episode: Episode) -> float:
+    """Where a play of this episode resumes: its latest viewing's progress,
+    unless that one was finished (then from the start)."""
+    last = (
+        ViewingEvent.objects.filter(profile=profile, episode=episode)
+        .order_by("-started_at", "-id")
+        .values_list("progress", "completed")
+        .first()
+    )
+    if last is None or last[1]:
+        return 0.0
+    return last[0]
+
+
+def up_next(profile: Profile, title: Title) -> UpNext | None:
+    """The episode Play starts for this profile, or None for a title without
+    episodes (a film, or a series imported without them).
+
+    The latest episode played, from where it stopped, while unfinished; once
+    finished, the episode after it (the next season's first after a season's
+    last); after the very last one, the series starts over. Never played:
+    the first episode.
+    """
+    if title.kind != Title.Kind.SERIES:
+        return None
+    first = episodes_of(title).first()
+    if first is None:
+        return None
+    last = (
+        ViewingEvent.objects.filter(profile=profile, title=title, episode__isnull=False)
+        .select_related("episode__season")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if last is None:
+        return UpNext(first, 0.0)
+    assert last.episode is not None
+    if not last.completed:
+        return UpNext(last.episode, last.progress)
+    following = Episode.objects.after(last.episode).first()
+    return UpNext(following or first, 0.0)
+
+
+def with_next_episode(viewings: QuerySet[ViewingEvent]) -> QuerySet[ViewingEvent]:
+    """Viewings annotated with the season and number of the episode after
+    theirs (``next_season``, ``next_number``; None for the last episode, or
+    for a viewing without an episode)."""
+    following = Episode.objects.filter(season__title_id=OuterRef("title_id")).filter(
+        Q(season__number__gt=OuterRef("episode__season__number"))
+        | Q(
+            season__number=OuterRef("episode__season__number"),
+            number__gt=OuterRef("episode__number"),
+        )
+    )
+    following = following.order_by("season__number", "number")
+    return viewings.annotate(
+        next_season=Subquery(following.values("season__number")[:1]),
+        next_number=Subquery(following.values("number")[:1]),
+    )
+
+
 # --- the profile's shelves ------------------------------------------------------
 
 
@@ -82,20 +163,27 @@ def my_list(profile: Profile) -> QuerySet[ListItem]:
 
 
 def continue_watching(profile: Profile) -> QuerySet[ViewingEvent]:
-    """One viewing per title, the latest, when it is unfinished and was not
-    removed from the row; most recently started first."""
+    """One viewing per title, the latest, when it is unfinished (or, of a
+    series, finished with an episode after it) and was not removed from the
+    row; most recently started first.
+
+    Each is annotated by :func:`with_next_episode`; ``ViewingEvent.up_next_code``
+    then reads "S2:E4" for the episode a series resumes at.
+    """
     latest = ViewingEvent.objects.filter(
         profile=profile, title=OuterRef("title")
     ).order_by("-started_at", "-id")
-    return (
+    viewings = with_next_episode(
         ViewingEvent.objects.filter(
             profile=profile,
-            completed=False,
             dismissed=False,
             title__in=titles_for(profile),
             pk=Subquery(latest.values("pk")[:1]),
         )
-        .select_related("title")
+    )
+    return (
+        viewings.filter(Q(completed=False) | Q(next_number__isnull=False))
+        .select_related("title", "episode__season")
         .order_by("-started_at", "-id")
     )
 
@@ -130,7 +218,7 @@ def history(profile: Profile) -> QuerySet[ViewingEvent]:
     """Every viewing, latest first."""
     return (
         ViewingEvent.objects.filter(profile=profile, title__in=titles_for(profile))
-        .select_related("title")
+        .select_related("title", "episode__season")
         .order_by("-started_at", "-id")
     )
 
@@ -142,7 +230,7 @@ def viewing_of(profile: Profile, viewing_id: int) -> ViewingEvent:
     """
     return (
         ViewingEvent.objects.filter(profile=profile, title__in=titles_for(profile))
-        .select_related("title")
+        .select_related("title", "episode__season")
         .get(pk=viewing_id)
     )
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from accounts.services import profile_touch
+from activity import selectors
 from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
-from catalog.models import Title
+from catalog.models import Episode, Title
 from consent.policy import may_store_search, may_store_viewing, uses_context
 from outbox.services import outbox_add
 
@@ -151,6 +152,7 @@ def viewing_start(
     *,
     profile: Profile,
     title: Title,
+    episode: Episode | None = None,
     device_class: str = "",
     resume: bool = True,
     private_session: bool = False,
@@ -162,14 +164,23 @@ def viewing_start(
     ``ViewingEvent.Device`` or "" (unknown); it is kept only while the profile
     allows contextual signals.
 
+    A series with episodes is played one episode at a time: ``episode`` (one
+    of the title's), or without it the one :func:`activity.selectors.up_next`
+    names; resuming then means resuming that episode.
+
     While viewing history is paused or the session is private, nothing is
     stored: the viewing returned is unsaved (``pk`` is None), so the title
     still plays, from the same place, and is forgotten.
     """
+    if episode is not None and episode.season.title_id != title.pk:
+        raise ValueError(f"Episode {episode.pk} is not one of {title}'s.")
+    if episode is None:
+        following = selectors.up_next(profile, title)
+        episode = following.episode if following is not None else None
     progress = 0.0
     if resume:
         last = (
-            ViewingEvent.objects.filter(profile=profile, title=title)
+            ViewingEvent.objects.filter(profile=profile, title=title, episode=episode)
             .order_by("-started_at", "-id")
             .first()
         )
@@ -179,6 +190,7 @@ def viewing_start(
     viewing = ViewingEvent(
         profile=profile,
         title=title,
+        episode=episode,
         started_at=now,
         updated_at=now,
         progress=progress,
@@ -223,17 +235,15 @@ def viewing_heartbeat(
         raise ValueError(f"Seconds watched cannot be negative: {seconds_watched!r}")
     kept = viewing_kept(viewing, private_session=private_session)
     current = (
-        ViewingEvent.objects.select_for_update()
-        .select_related("title")
+        ViewingEvent.objects.select_for_update(of=("self",))
+        .select_related("title", "episode")
         .get(pk=viewing.pk)
         if kept
         else viewing
     )
     new_progress = max(current.progress, progress)
     if seconds_watched is None:
-        gained = (new_progress - current.progress) * ViewingEvent.runtime_seconds(
-            current.title
-        )
+        gained = (new_progress - current.progress) * current.play_seconds
         seconds_watched = current.seconds_watched + round(gained)
     just_completed = not current.completed and new_progress >= ViewingEvent.COMPLETED_AT
     current.progress = new_progress

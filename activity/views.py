@@ -46,7 +46,7 @@ from activity.forms import (
     ToggleForm,
 )
 from activity.models import RATING_VALUES, Feedback, ListItem, ViewingEvent
-from catalog.models import Title
+from catalog.models import Episode, Title
 from consent.policy import may_store_viewing, private_session_on
 from recommendations.services.engagement import row_engagement_note
 
@@ -112,6 +112,15 @@ def _actions_context(title: Title, **extra) -> dict:
     return {"title": title, "stars": STARS, **extra}
 
 
+def _play_context(profile, title: Title) -> dict:
+    """What the Play button plays: ``resume`` (0..1, where it starts) and,
+    for a series with episodes, ``up_next`` (the episode)."""
+    following = selectors.up_next(profile, title)
+    if following is None:
+        return {"resume": selectors.resume_progress(title), "up_next": None}
+    return {"resume": following.progress, "up_next": following}
+
+
 def _action_done(
     request: HttpRequest, title: Title, partial: str, message: str
 ) -> HttpResponse:
@@ -140,7 +149,7 @@ def _bad_request(request: HttpRequest, form) -> HttpResponse:
 def title_actions(request: HttpRequest, pk: int) -> HttpResponse:
     """The title page's action panel: a fragment to htmx, a page otherwise."""
     title = _title_with_state_or_404(request, pk)
-    context = _actions_context(title, resume=selectors.resume_progress(title))
+    context = _actions_context(title, **_play_context(request.profile, title))
     template = ACTIONS_TEMPLATE + ("#panel" if request.htmx else "")
     return _varies_with_htmx(render(request, template, context))
 
@@ -155,7 +164,7 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
         title = _title_with_state_or_404(request, pk)
         context = _actions_context(
             title,
-            resume=selectors.resume_progress(title),
+            **_play_context(request.profile, title),
             rating_errors=_errors(form),
         )
         template = ACTIONS_TEMPLATE + ("#rating" if request.htmx else "")
@@ -278,7 +287,9 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _play_start(request, pk)
     title = _title_with_state_or_404(request, pk)
-    resume = selectors.resume_progress(title)
+    play_context = _play_context(request.profile, title)
+    resume = play_context["resume"]
+    episode = play_context["up_next"].episode if play_context["up_next"] else None
     viewing = None
     heartbeat_url = ""
     if "viewing" in request.GET:
@@ -289,15 +300,21 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
         if viewing.title_id != title.pk:
             raise Http404("No such viewing.")
         viewing.profile = request.profile
+        episode = viewing.episode
         kept = services.viewing_kept(viewing, private_session=_private(request))
         heartbeat_url = reverse("activity:heartbeat", args=[viewing.pk])
     elif "unkept" in request.GET:
         start = request.GET["unkept"]
         if start not in UNKEPT_STARTS:
             raise Http404("No such play.")
+        if "episode" in request.GET:
+            episode = _episode_or_404(title, request.GET["episode"])
+            if start == "resume":
+                resume = selectors.episode_progress(request.profile, episode)
         viewing = ViewingEvent(
             profile=request.profile,
             title=title,
+            episode=episode,
             progress=resume if start == "resume" else 0.0,
         )
         kept = False
@@ -305,9 +322,11 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         kept = may_store_viewing(request.profile, private_session=_private(request))
     progress = viewing.progress if viewing else resume
-    runtime = ViewingEvent.runtime_seconds(title)
+    runtime = ViewingEvent.runtime_seconds(title, episode)
     context = {
         "title": title,
+        "episode": episode,
+        "next_episode": _episode_after(episode),
         "viewing": viewing,
         "resume": resume,
         "progress": progress,
@@ -320,15 +339,33 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "activity/player.html", context)
 
 
+def _episode_or_404(title: Title, episode_id: str | int) -> Episode:
+    """One of the title's episodes; anything else is a 404."""
+    if not str(episode_id).isdigit():
+        raise Http404("No such episode.")
+    try:
+        return selectors.episodes_of(title).get(pk=int(episode_id))
+    except Episode.DoesNotExist:
+        raise Http404("No such episode.") from None
+
+
+def _episode_after(episode: Episode | None) -> Episode | None:
+    return Episode.objects.after(episode).first() if episode is not None else None
+
+
 def _play_start(request: HttpRequest, pk: int) -> HttpResponse:
     title = _title_or_404(request, pk)
     form = PlayForm(request.POST)
     if not form.is_valid():
         return _bad_request(request, form)
     resume = form.cleaned_data["start"] != "beginning"
+    episode = None
+    if form.cleaned_data["episode"] is not None:
+        episode = _episode_or_404(title, form.cleaned_data["episode"])
     viewing = services.viewing_start(
         profile=request.profile,
         title=title,
+        episode=episode,
         device_class=device_class_from_user_agent(
             request.headers.get("User-Agent", "")
         ),
@@ -339,11 +376,13 @@ def _play_start(request: HttpRequest, pk: int) -> HttpResponse:
         row_engagement_note(
             session=request.session, profile=request.profile, title_id=title.pk
         )
-    query = (
+    query: dict[str, str | int] = (
         {"viewing": viewing.pk}
         if viewing.pk is not None
         else {"unkept": "resume" if resume else "beginning"}
     )
+    if viewing.pk is None and viewing.episode_id is not None:
+        query["episode"] = viewing.episode_id
     url = reverse("activity:play", args=[title.pk]) + "?" + urlencode(query)
     if request.htmx:
         return HttpResponseClientRedirect(url)

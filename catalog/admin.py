@@ -8,7 +8,15 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from catalog import services
-from catalog.models import Collection, CollectionItem, Genre, Tag, Title
+from catalog.models import (
+    Collection,
+    CollectionItem,
+    Episode,
+    Genre,
+    Season,
+    Tag,
+    Title,
+)
 from catalog.titles import sort_title_for
 
 BOOST_STEP = 1.25
@@ -61,6 +69,35 @@ class TitleGenreInline(admin.TabularInline):
     autocomplete_fields = ["genre"]
 
 
+class SeasonInline(admin.TabularInline):
+    """A series' seasons; each season's episodes are edited on its own page."""
+
+    model = Season
+    extra = 0
+    fields = ("number", "name", "episode_count")
+    readonly_fields = ("episode_count",)
+    show_change_link = True
+
+    @admin.display(description="Episodes")
+    def episode_count(self, season: Season) -> int:
+        return season.episodes.count()
+
+
+class EpisodeInline(admin.TabularInline):
+    model = Episode
+    extra = 0
+    fields = ("number", "title", "runtime_minutes", "synopsis")
+
+
+@admin.register(Season)
+class SeasonAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "number")
+    list_select_related = ("title",)
+    search_fields = ("title__title",)
+    autocomplete_fields = ("title",)
+    inlines = [EpisodeInline]
+
+
 @admin.register(Title)
 class TitleAdmin(LabelledListEditable, admin.ModelAdmin):
     list_display = [
@@ -79,7 +116,7 @@ class TitleAdmin(LabelledListEditable, admin.ModelAdmin):
     readonly_fields = ["sort_title"]
     exclude = ["genres"]
     autocomplete_fields = ["tags"]
-    inlines = [TitleGenreInline]
+    inlines = [TitleGenreInline, SeasonInline]
     list_per_page = 50
     fieldsets = [
         (

@@ -21,7 +21,8 @@ viewers only adds viewers: the titles, and the first viewers with their
 ratings, stay as they were.
 """
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -139,8 +140,13 @@ _SHORT_EPISODES = {"Comedy", "Animation", "Children"}
 #: Chance of each name pattern in ``_name``.
 _NAME_PATTERNS = (0.2, 0.17, 0.1, 0.03, 0.06, 0.06, 0.1, 0.1, 0.08, 0.1)
 #: Chance that a name already taken is kept for a sequel ("… II") rather than
-#: drawn again.
+#: drawn again. (Kept: it decides how many draws the titles' generator makes.)
 _SEQUEL_SHARE = 0.2
+#: No word ends more than this share of the names (at least _FINAL_WORD_MIN).
+_FINAL_WORD_SHARE = 0.003
+_FINAL_WORD_MIN = 3
+#: Draws of a fresh name or synopsis before falling back on a sequel or a name.
+_REDRAWS = 60
 
 _ADJECTIVES = _words(
     "Silent Midnight Broken Hidden Last Crimson Golden Distant Forgotten Burning "
@@ -162,6 +168,32 @@ _NOUNS = _words(
     "Departure Harvest Ceremony Bargain Machine Sky Hotel Museum Ballad Frequency "
     "Passage Inventory Weather Flood Evidence Anthem Daughter Stranger Kingdom "
     "Map Dream Tower Ghost Orbit Rebellion Confession Secret Winter Coast"
+)
+#: More nouns, only for names drawn again (:func:`_distinct`): the first
+#: draws keep to ``_NOUNS`` so that they stay what they were.
+_MORE_NOUNS = _words(
+    "Aquarium Arcade Atlas Avalanche Bakery Balcony Banquet Barricade Basement "
+    "Beacon Belfry Blueprint Boardwalk Bonfire Boulevard Brewery Bridgeport Cabaret "
+    "Cadence Caravan Carousel Cathedral Chandelier Chapel Chorus Cinder Citadel "
+    "Clocktower Cloudburst Constellation Corridor Cottage Courtyard Crescent Crossroads "
+    "Crown Curfew Dahlia Dispatch Dominion Dovetail Drawbridge Dynasty Eclipse Elegy "
+    "Embassy Epilogue Equinox Estuary Exodus Fable Ferry Festival Firefly Fjord "
+    "Foundry Fountain Foxglove Gallery Gambit Gazette Glacier Gondola Granary Greenhouse "
+    "Hacienda Hammock Hangar Harmony Hearth Hideaway Hive Homestead Hurricane Icebreaker "
+    "Infirmary Interlude Jamboree Jetty Jubilee Junction Keepsake Kite Lagoon Lament "
+    "Landslide Larkspur Lattice Ledger Legacy Library Lifeboat Locket Lodge Lullaby "
+    "Magnolia Mansion Marathon Marigold Market Masquerade Meadow Menagerie Mill "
+    "Mirage Monastery Monsoon Mosaic Motel Mural Nocturne Oasis Observatory Odyssey "
+    "Opera Overture Pageant Palisade Pantry Parade Pavilion Pendulum Periscope "
+    "Pilgrimage Pinwheel Plantation Playhouse Porch Postcard Prairie Prelude Quarry "
+    "Quartet Railway Rampart Ranch Refuge Regatta Relay Rendezvous Reservoir Residue "
+    "Revival Riddle Rooftop Rosary Sabbatical Saloon Sawmill Scaffold Schoolhouse "
+    "Sequence Serenade Shipyard Shoreline Showboat Skyline Snowdrift Solstice Sonata "
+    "Spire Springtime Stairwell Starlight Stockade Sunflower Swansong Symphony "
+    "Tapestry Tavern Telegram Terrace Thicket Tightrope Timberline Tollgate Trapeze "
+    "Treaty Trellis Tributary Trombone Tundra Twilight Typewriter Valley Vineyard "
+    "Vigil Waltz Warehouse Waterfall Wharf Whirlwind Wildflower Windmill Wishbone "
+    "Woodland Workshop Zenith Zephyr"
 )
 _PLACES = (
     "Ashes",
@@ -545,10 +577,12 @@ def _maturity(rng: np.random.Generator, genres: tuple[str, ...]) -> str:
     return MATURITY_LEVELS[level]
 
 
-def _name(rng: np.random.Generator, genre: str) -> str:
+def _name(rng: np.random.Generator, genre: str, *, more: bool = False) -> str:
+    """A name flavoured by ``genre``; ``more`` draws from the larger noun list."""
     genre_adjectives, genre_nouns = _GENRE_WORDS[genre]
     adjective = _pick(rng, genre_adjectives if rng.random() < 0.3 else _ADJECTIVES)
-    noun = _pick(rng, genre_nouns if rng.random() < 0.3 else _NOUNS)
+    nouns = _NOUNS + _MORE_NOUNS if more else _NOUNS
+    noun = _pick(rng, genre_nouns if rng.random() < 0.3 else nouns)
     if genre == "Documentary" and rng.random() < 0.5:
         return f"Inside the {noun}" if rng.random() < 0.5 else f"{noun}: A Portrait"
     match int(rng.choice(len(_NAME_PATTERNS), p=_NAME_PATTERNS)):
@@ -575,9 +609,14 @@ def _name(rng: np.random.Generator, genre: str) -> str:
             return f"The {adjective} {_pick(rng, _ROLES)}"
 
 
-def _synopsis(rng: np.random.Generator, genre: str) -> str:
+def _synopsis(rng: np.random.Generator, genre: str, *, named: bool = False) -> str:
+    """One sentence: who, what, where; ``named`` gives the protagonist a name
+    ("A retired magician, Ada Marlowe, is forced to…")."""
     protagonists, predicates = _PLOTS[genre]
-    sentence = f"{_pick(rng, protagonists)} {_pick(rng, predicates)}"
+    who = _pick(rng, protagonists)
+    if named:
+        who = f"{who}, {_pick(rng, _FIRST_NAMES)} {_pick(rng, _SURNAMES)},"
+    sentence = f"{who} {_pick(rng, predicates)}"
     return f"{sentence[0].upper()}{sentence[1:]}{_pick(rng, _SETTINGS)}."
 
 
@@ -590,21 +629,59 @@ def _roman(n: int) -> str:
     return out
 
 
-def _unique_names(names: list[str], years: list[int]) -> list[str]:
-    """Later titles that share a name (or a sort title) become sequels: "… II"."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, name in enumerate(names):
-        groups[sort_title_for(name)].append(i)
-    unique = list(names)
-    for indexes in groups.values():
-        ordered = sorted(indexes, key=lambda i: (years[i], i))
-        for n, i in enumerate(ordered[1:], start=2):
-            unique[i] = f"{names[ordered[0]]} {_roman(n)}"
-    return unique
+def _final_word(name: str) -> str:
+    """The word a title ends on ("Harvest" for "The Golden Harvest")."""
+    return name.replace(":", " ").split()[-1].lower()
+
+
+def _distinct(rng: np.random.Generator, titles: list[DemoTitle]) -> list[DemoTitle]:
+    """Every title its own name and its own synopsis, and no word ending more
+    than a few names ("… Harvest" fourteen times reads like a template).
+
+    A name or synopsis drawn in :func:`_titles` stays when it is free; one
+    that repeats is drawn again from ``rng`` (a generator of its own, so the
+    titles' genres, years and popularity, and with them the planted tastes,
+    are the same as before). When the words run out, a name becomes a
+    numbered sequel and a synopsis names its protagonist.
+    """
+    most_per_final = max(_FINAL_WORD_MIN, math.ceil(len(titles) * _FINAL_WORD_SHARE))
+    names: set[str] = set()
+    finals: Counter[str] = Counter()
+    synopses: set[str] = set()
+    out = []
+    for title in titles:
+        genre = title.genres[0]
+        name = title.title
+        for _ in range(_REDRAWS):
+            if sort_title_for(name) not in names and (
+                finals[_final_word(name)] < most_per_final
+            ):
+                break
+            name = _name(rng, genre, more=True)
+        n = 2
+        base = name
+        while sort_title_for(name) in names:
+            name = f"{base} {_roman(n)}"
+            n += 1
+        names.add(sort_title_for(name))
+        finals[_final_word(name)] += 1
+        synopsis = title.synopsis
+        for _ in range(_REDRAWS):
+            if synopsis not in synopses:
+                break
+            synopsis = _synopsis(rng, genre)
+        while synopsis in synopses:
+            synopsis = _synopsis(rng, genre, named=True)
+        synopses.add(synopsis)
+        out.append(replace(title, title=name, synopsis=synopsis))
+    return out
 
 
 def _titles(
-    rng: np.random.Generator, count: int, until: datetime
+    rng: np.random.Generator,
+    words_rng: np.random.Generator,
+    count: int,
+    until: datetime,
 ) -> tuple[list[DemoTitle], np.ndarray]:
     """The titles, and each one's latent quality (its rating offset)."""
     start = until - HISTORY
@@ -655,12 +732,7 @@ def _titles(
                 popularity=float(popularity[i]),
             )
         )
-    names = _unique_names([t.title for t in titles], [t.year for t in titles])
-    titles = [
-        replace(t, title=name) if name != t.title else t
-        for t, name in zip(titles, names, strict=True)
-    ]
-    return titles, quality
+    return _distinct(words_rng, titles), quality
 
 
 def _viewers(
@@ -757,8 +829,10 @@ def generate_demo_catalog(
     """
     if titles < 1 or viewers < 1:
         raise ValueError("A demo catalog needs at least one title and one viewer.")
-    title_rng, viewer_rng, rating_rng = np.random.default_rng(seed).spawn(3)
-    demo_titles, quality = _titles(title_rng, titles, until)
+    # The fourth child only re-draws repeated names and synopses: the first
+    # three draw what they always drew.
+    title_rng, viewer_rng, rating_rng, words_rng = np.random.default_rng(seed).spawn(4)
+    demo_titles, quality = _titles(title_rng, words_rng, titles, until)
     demo_viewers, preferences, biases = _viewers(viewer_rng, viewers, until)
     demo_ratings = _ratings(
         rating_rng, demo_titles, quality, demo_viewers, preferences, biases, until

@@ -1,5 +1,6 @@
 """The catalog: titles, their genres and tags, and curated collections (rows)."""
 
+import re
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -42,6 +43,16 @@ KIDS_MATURITY_RATINGS = ("G", "PG")
 KIDS_GENRES = ("Children", "Animation")
 #: ...and none of these.
 NOT_FOR_KIDS_GENRES = ("Horror", "Thriller", "Crime", "War", "Film-Noir")
+
+
+def runtime_text(runtime_minutes: int | None) -> str:
+    """ "2 h 16 min", "45 min", or "" when unknown."""
+    if not runtime_minutes:
+        return ""
+    hours, minutes = divmod(runtime_minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 class TitleQuerySet(models.QuerySet["Title"]):
@@ -165,18 +176,128 @@ class Title(models.Model):
     @property
     def runtime_display(self) -> str:
         """ "2 h 16 min", "45 min", or "" when unknown."""
-        if not self.runtime_minutes:
-            return ""
-        hours, minutes = divmod(self.runtime_minutes, 60)
-        if not hours:
-            return f"{minutes} min"
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return runtime_text(self.runtime_minutes)
 
     @property
     def poster_url(self) -> str:
         """The generated poster; the version token changes when the text does."""
         url = reverse_pk("catalog:poster", self.pk)
         return f"{url}?v={poster_version(self.title, self.year)}"
+
+    #: How many placeholder tints the cards have (``.poster-tint-0``… in CSS).
+    POSTER_TINTS = 6
+
+    @property
+    def poster_tint(self) -> int:
+        """The placeholder tint a card shows while the poster loads."""
+        return (self.pk or 0) % self.POSTER_TINTS
+
+    @property
+    def poster_initials(self) -> str:
+        """Up to two initials ("PB" for "Paper Ballad", "TG" for "The Thief's
+        Garden" without its article): drawn in the box before the poster paints."""
+        words = [w for w in re.split(r"[\s:\-–—]+", self.title) if w[:1].isalnum()]
+        if len(words) > 1 and words[0].lower() in {"the", "a", "an"}:
+            words = words[1:]
+        return "".join(w[0] for w in words[:2]).upper()
+
+
+class Season(models.Model):
+    """One season of a series (``Title.kind`` SERIES); its episodes play in order."""
+
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="seasons")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(
+        max_length=255, blank=True, help_text="Empty: shown as “Season <number>”."
+    )
+
+    class Meta:
+        ordering = ["title", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["title", "number"], name="season_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gt=0), name="season_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title.title}: {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"Season {self.number}"
+
+
+class EpisodeQuerySet(models.QuerySet["Episode"]):
+    def in_order(self) -> "EpisodeQuerySet":
+        """Watching order: by season, then by episode."""
+        return self.order_by("season__number", "number")
+
+    def after(self, episode: "Episode") -> "EpisodeQuerySet":
+        """The series' episodes that come after ``episode``, in order."""
+        return (
+            self.filter(season__title_id=episode.season.title_id)
+            .filter(
+                Q(season__number__gt=episode.season.number)
+                | Q(season__number=episode.season.number, number__gt=episode.number)
+            )
+            .select_related("season")
+            .in_order()
+        )
+
+
+class Episode(models.Model):
+    """One episode of a season. Viewings are per episode; ratings stay per series."""
+
+    season = models.ForeignKey(
+        Season, on_delete=models.CASCADE, related_name="episodes"
+    )
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=255, blank=True)
+    runtime_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: the series' typical runtime."
+    )
+    synopsis = models.TextField(blank=True)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["season", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["season", "number"], name="episode_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gt=0), name="episode_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0),
+                name="episode_runtime_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}".rstrip()
+
+    @property
+    def code(self) -> str:
+        """ "S2:E4", as Continue watching and the player show it."""
+        return episode_code(self.season.number, self.number)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"Episode {self.number}"
+
+    @property
+    def runtime_display(self) -> str:
+        return runtime_text(self.runtime_minutes)
+
+
+def episode_code(season: int, episode: int) -> str:
+    """ "S2:E4" for season 2, episode 4."""
+    return f"S{season}:E{episode}"
 
 
 class CollectionQuerySet(models.QuerySet["Collection"]):

@@ -39,6 +39,7 @@ from catalog.models import (
     Collection,
     CollectionItem,
     Genre,
+    Season,
     Tag,
     Title,
     TitleQuerySet,
@@ -255,6 +256,18 @@ def title_detail(pk: int, *, profile: Profile | None) -> Title:
     one a kids profile may not see.
     """
     return Title.objects.for_profile(profile).get(pk=pk)
+
+
+def seasons_of(title: Title) -> list[Season]:
+    """A series' seasons in order, each with its episodes (two queries);
+    empty for a film, or a series imported without episodes."""
+    if title.kind != Title.Kind.SERIES:
+        return []
+    return list(
+        Season.objects.filter(title=title)
+        .prefetch_related("episodes")
+        .order_by("number")
+    )
 
 
 @dataclass(frozen=True)

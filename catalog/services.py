@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from accounts.models import AccountErasureInProgress, Profile, User
 from activity.models import Rating, TagApplication
 from catalog.demo import GENRES, DemoTitle, DemoViewer, generate_demo_catalog
+from catalog.demo_episodes import DemoSeason, demo_seasons
 from catalog.importers.movielens import (
     Layout,
     Movie,
@@ -31,7 +32,7 @@ from catalog.importers.movielens import (
     read_ratings,
     read_tags,
 )
-from catalog.models import BOOST_MAX, BOOST_MIN, Genre, Tag, Title
+from catalog.models import BOOST_MAX, BOOST_MIN, Episode, Genre, Season, Tag, Title
 from catalog.selectors import CATALOG_VERSION_KEY
 from catalog.titles import sort_title_for
 
@@ -392,6 +393,36 @@ def _demo_titles_create(titles: Sequence[DemoTitle]) -> list[int]:
     return [row.pk for row in rows]
 
 
+def _demo_episodes_create(
+    seasons: dict[int, tuple[DemoSeason, ...]], title_ids: list[int]
+) -> None:
+    """The series' seasons and episodes (MovieLens titles have none: the
+    files hold films only)."""
+    created = Season.objects.bulk_create(
+        [
+            Season(title_id=title_ids[index], number=season.number)
+            for index, of_series in seasons.items()
+            for season in of_series
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    drafts = [season for of_series in seasons.values() for season in of_series]
+    Episode.objects.bulk_create(
+        [
+            Episode(
+                season_id=row.pk,
+                number=e.number,
+                title=e.title,
+                runtime_minutes=e.runtime_minutes,
+                synopsis=e.synopsis,
+            )
+            for row, season in zip(created, drafts, strict=True)
+            for e in season.episodes
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
 def _demo_viewers_create(viewers: Sequence[DemoViewer]) -> list[int]:
     """One account (no usable password) and one profile per viewer."""
     colors = list(Profile.AvatarColor)
@@ -446,6 +477,7 @@ def demo_catalog_seed(
     with transaction.atomic():
         titles_replaced, profiles_replaced = _demo_catalog_delete()
         title_ids = _demo_titles_create(catalog.titles)
+        _demo_episodes_create(demo_seasons(catalog.titles, seed=seed), title_ids)
         profile_ids = _demo_viewers_create(catalog.viewers)
         Rating.objects.bulk_create(
             [

@@ -28,6 +28,7 @@ from django.utils.http import quote_etag
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import profile_required
+from activity import selectors as activity_selectors
 from activity import services as activity_services
 from activity.models import Feedback
 from catalog import posters, selectors
@@ -56,7 +57,17 @@ def title_detail(request: HttpRequest, pk: int) -> HttpResponse:
             title_id=title.pk,
             row_kind=request.GET["row"],
         )
-    context = {"title": title, "facts": facts, "viewer_tags": facts.viewer_tags}
+    seasons = selectors.seasons_of(title)
+    up_next = None
+    if seasons and request.profile is not None:
+        up_next = activity_selectors.up_next(request.profile, title)
+    context = {
+        "title": title,
+        "facts": facts,
+        "viewer_tags": facts.viewer_tags,
+        "seasons": seasons,
+        "up_next": up_next.episode if up_next else None,
+    }
     return render(request, "catalog/title_detail.html", context)
 
 

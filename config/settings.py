@@ -590,6 +590,18 @@ RECOMMENDER = {
         env.str("RECOMMENDER_ARTIFACT_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
     ),
 }
+# Today's weather for viewers who turn it on (recommendations/services/weather.py):
+# "" (default) never calls out; "open-meteo" asks Open-Meteo (no key) about a
+# region's coarse centre. The timeout is capped at 2 s; a failure means no weather.
+WEATHER_PROVIDER = env.str("WEATHER_PROVIDER", default="")
+if WEATHER_PROVIDER not in ("", "open-meteo"):
+    raise ImproperlyConfigured(
+        f"WEATHER_PROVIDER must be empty or 'open-meteo', not {WEATHER_PROVIDER!r}."
+    )
+WEATHER_PROVIDER_URL = env.str(
+    "WEATHER_PROVIDER_URL", default="https://api.open-meteo.com/v1/forecast"
+)
+WEATHER_PROVIDER_TIMEOUT = min(env.float("WEATHER_PROVIDER_TIMEOUT", default=2.0), 2.0)
 if RECOMMENDER["ARTIFACT_STORE"] not in ("file", "database"):
     raise ImproperlyConfigured(
         "RECOMMENDER_ARTIFACT_STORE must be 'file' or 'database', not "

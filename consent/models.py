@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from accounts.models import Profile
 from catalog.models import Genre
+from consent.context import REGION_CHOICES, WEATHER_CHOICES
 
 
 class PrivacySettings(models.Model):
@@ -30,6 +31,11 @@ class PrivacySettings(models.Model):
         "retention_months",
         "exploration",
         "calibration",
+        "location",
+        "region",
+        "weather",
+        "weather_today",
+        "weather_provider",
     )
 
     class Retention(models.IntegerChoices):
@@ -73,6 +79,29 @@ class PrivacySettings(models.Model):
         help_text="On: the genre mix of Top picks follows the history's mix.",
     )
     hidden_genres = models.ManyToManyField(Genre, blank=True, related_name="+")
+    # Context the viewer declares (consent/context.py): off by default.
+    location = models.BooleanField(
+        "my region",
+        default=False,
+        help_text="On: the region below is used for a “Popular in …” row and "
+        "counts, with at least 19 other profiles, towards that region's row.",
+    )
+    region = models.CharField(max_length=8, blank=True, choices=REGION_CHOICES)
+    weather = models.BooleanField(
+        "today's weather",
+        default=False,
+        help_text="On: the weather declared today (or the provider's, when on) "
+        "picks a mood for the rows.",
+    )
+    weather_today = models.CharField(max_length=8, blank=True, choices=WEATHER_CHOICES)
+    #: The day ``weather_today`` was declared for; it means nothing on another.
+    weather_declared_on = models.DateField(null=True, blank=True)
+    weather_provider = models.BooleanField(
+        "look up the weather",
+        default=False,
+        help_text="On: the weather of the region's centre is asked of the "
+        "configured provider; nothing is stored.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

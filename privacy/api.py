@@ -43,6 +43,7 @@ from catalog.models import Genre
 from config.api_fields import IntegerIdField
 from config.api_schema import ErrorResponse
 from config.pagination import Cursor
+from consent.context import REGION_CHOICES, WEATHER_CHOICES
 from consent.models import PrivacySettings
 from consent.policy import settings_for
 from privacy import registry, selectors, services
@@ -120,6 +121,32 @@ class SettingsSerializer(serializers.Serializer):
         required=False,
         help_text="Keep the genre mix of the history in Top picks.",
     )
+    location = serializers.BooleanField(
+        required=False,
+        help_text='Use the declared region (a "Popular in" row; counted, with '
+        "at least 19 others, for that region's row). Off by default.",
+    )
+    region = serializers.ChoiceField(
+        choices=REGION_CHOICES,
+        allow_blank=True,
+        required=False,
+        help_text="A country or US area, never coordinates; empty: none.",
+    )
+    weather = serializers.BooleanField(
+        required=False,
+        help_text="Today's weather picks a mood when none is chosen. Off by default.",
+    )
+    weather_today = serializers.ChoiceField(
+        choices=WEATHER_CHOICES,
+        allow_blank=True,
+        required=False,
+        help_text="Today's weather as declared (ignored on another day); empty: none.",
+    )
+    weather_provider = serializers.BooleanField(
+        required=False,
+        help_text="Ask the configured weather service about the region's centre "
+        "(nothing stored). Off by default.",
+    )
     allow_training = serializers.BooleanField(
         required=False,
         help_text="Use this profile's activity to improve recommendations for others.",
@@ -137,6 +164,8 @@ def _settings_out(profile: Profile) -> dict:
     settings = settings_for(profile)
     data = {field: getattr(settings, field) for field in services.SETTING_FIELDS}
     data["allow_training"] = profile.allow_training
+    if settings.weather_declared_on != timezone.localdate():
+        data["weather_today"] = ""
     data["hidden_genres"] = (
         [] if settings._state.adding else list(settings.hidden_genres.order_by("pk"))
     )

@@ -42,7 +42,7 @@ def privacy_settings(user: User) -> list[Row]:
         .values_list("privacysettings_id", "genre__name")
     ):
         hidden[profile_id].append(genre)
-    fields = [*PrivacySettings.CHOICE_FIELDS, "updated_at"]
+    fields = [*PrivacySettings.CHOICE_FIELDS, "weather_declared_on", "updated_at"]
     rows = PrivacySettings.objects.filter(profile__user=user).order_by("profile_id")
     out = []
     for row in with_profile(rows.values("profile_id", *fields), profile_names(user)):

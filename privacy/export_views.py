@@ -35,7 +35,7 @@ from accounts.access import (
 )
 from accounts.forms import ConfirmPasswordForm
 from accounts.models import Profile
-from privacy import services
+from privacy import selectors, services
 from privacy.models import DataExport, ErasureReceipt
 
 # --- export -------------------------------------------------------------------------
@@ -54,6 +54,7 @@ def _export_context(request: HttpRequest, **extra) -> dict:
         "has_ready": any(e.status == DataExport.Status.READY for e in exports),
         "max_per_day": DataExport.MAX_PER_DAY,
         "lifetime_days": DataExport.LIFETIME_DAYS,
+        "ready_within": selectors.export_ready_within(),
         **extra,
     }
 
@@ -73,7 +74,11 @@ def export_page(request: HttpRequest) -> HttpResponse:
                 _export_context(request, error=str(refused)),
                 status=429,
             )
-        messages.success(request, "Your export is being built.")
+        messages.success(
+            request,
+            f"Your export is being built: {selectors.export_ready_within()}. "
+            "Its download link appears below when it is ready.",
+        )
         return redirect("privacy:export")
     return render(request, "privacy/export.html", _export_context(request))
 

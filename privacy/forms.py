@@ -7,6 +7,7 @@ tampered or stale post is refused with a message that says what was wrong.
 from django import forms
 
 from catalog.models import Genre
+from consent.context import REGION_CHOICES, WEATHER_CHOICES
 from consent.models import PrivacySettings
 from privacy.registry import LEDGER_KINDS
 
@@ -53,9 +54,33 @@ TOGGLES: dict[str, tuple[str, str]] = {
 }
 
 
+#: The context a viewer may share (consent/context.py), shown apart: all off
+#: by default.
+CONTEXT_TOGGLES: dict[str, tuple[str, str]] = {
+    "location": (
+        "My region",
+        "On: the region you choose below adds a “Popular in …” row, and you "
+        "count (anonymously, with at least 19 others) towards that region’s "
+        "row. Never your address or position: only the region you pick.",
+    ),
+    "weather": (
+        "Today’s weather",
+        "On: the weather you say it is today picks a mood for your rows when "
+        "you choose none (rain: cosy picks). Off: weather is never used.",
+    ),
+    "weather_provider": (
+        "Look up the weather for my region",
+        "On: instead of asking you, Marquee asks a weather service about the "
+        "centre of your region (nothing more precise) and keeps nothing. "
+        "Needs “My region” and “Today’s weather” on.",
+    ),
+}
+ALL_TOGGLES = {**TOGGLES, **CONTEXT_TOGGLES}
+
+
 class ToggleForm(forms.Form):
     setting = forms.ChoiceField(
-        choices=[(name, label) for name, (label, _) in TOGGLES.items()],
+        choices=[(name, label) for name, (label, _) in ALL_TOGGLES.items()],
         error_messages={"invalid_choice": "There is no setting called “%(value)s”."},
     )
     value = forms.ChoiceField(
@@ -65,6 +90,22 @@ class ToggleForm(forms.Form):
 
     def clean_value(self) -> bool:
         return self.cleaned_data["value"] == "on"
+
+
+class RegionForm(forms.Form):
+    region = forms.ChoiceField(
+        choices=[("", "No region"), *REGION_CHOICES],
+        required=False,
+        error_messages={"invalid_choice": "There is no region “%(value)s”."},
+    )
+
+
+class WeatherTodayForm(forms.Form):
+    weather_today = forms.ChoiceField(
+        choices=[("", "Not saying"), *WEATHER_CHOICES],
+        required=False,
+        error_messages={"invalid_choice": "There is no weather “%(value)s”."},
+    )
 
 
 class RetentionForm(forms.Form):

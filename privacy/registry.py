@@ -322,7 +322,8 @@ ENTRIES: tuple[PersonalData, ...] = (
             "privacy_settings",
             "Each profile's privacy choices (a profile missing here has the "
             "defaults: personalization on, nothing paused, contextual signals off, "
-            "keep activity, exploration 20, calibration on, no hidden genres).",
+            "keep activity, exploration 20, calibration on, no hidden genres, no "
+            "region, no weather).",
             {
                 **_PROFILE,
                 "personalization": "Rows chosen from your activity (off: "
@@ -334,6 +335,14 @@ ENTRIES: tuple[PersonalData, ...] = (
                 "deleted (0: kept).",
                 "exploration": "0 = familiar, 100 = adventurous.",
                 "calibration": "The genre mix of Top picks follows your history's mix.",
+                "location": 'Your declared region is used (a "Popular in" row).',
+                "region": "The region you declared (a country or US area).",
+                "weather": "Today's weather picks a mood for your rows.",
+                "weather_today": "The weather you declared, and the day "
+                "(weather_declared_on) it was for.",
+                "weather_declared_on": "The day weather_today was declared for.",
+                "weather_provider": "The region's weather is looked up (nothing "
+                "stored).",
                 "updated_at": "Last change.",
                 "hidden_genres": "Genres never recommended (CSV: separated by ';').",
             },
@@ -401,7 +410,8 @@ ENTRIES: tuple[PersonalData, ...] = (
         inventory=_counted(
             "viewings",
             "Plays (viewing history)",
-            "What you played and how far: Continue watching, and for "
+            "What you played (of a series, each episode) and how far: "
+            "Continue watching, and for "
             "titles you did not rate, a finished play counts as "
             f"{_stars('completed')} stars, half way as "
             f"{_stars('watched_half')}, less as {_stars('abandoned')}.",
@@ -410,11 +420,15 @@ ENTRIES: tuple[PersonalData, ...] = (
         ),
         export=Export(
             "viewings",
-            "Every play you started.",
+            "Every play you started; of a series, the episode played.",
             {
                 "id": "The viewing's number.",
                 **_PROFILE,
                 **_TITLE,
+                "episode_id": "The episode's number, for a series; empty for a film.",
+                "episode__season__number": "The episode's season.",
+                "episode__number": "The episode's number in its season.",
+                "episode__title": "The episode.",
                 "started_at": "When the play started.",
                 "updated_at": "The last moment it played.",
                 "seconds_watched": "Seconds watched.",

@@ -26,7 +26,7 @@ from activity.models import Feedback
 from catalog.models import Title
 from consent.models import PrivacySettings
 from privacy import registry
-from privacy.models import ConsentEvent
+from privacy.models import ConsentEvent, DataExport
 from recommendations.engine import taste
 from recommendations.home.signals import Taste, taste_of
 from recommendations.models import ModelVersion, ProfileCandidates
@@ -468,3 +468,30 @@ def hidden_titles(profile: Profile) -> QuerySet[Feedback]:
         .select_related("title")
         .order_by("-created_at", "-id")
     )
+
+
+# --- how long an export takes ------------------------------------------------------
+
+#: Recent finished exports whose build times say how long the next one takes.
+EXPORT_WAIT_SAMPLE = 20
+
+
+def export_ready_within() -> str:
+    """When a new export will be ready, in words ("usually ready within a
+    minute"): the slowest of the last finished exports' build times (any
+    account's; only durations are read), or a cautious default before any."""
+    durations = [
+        finished - created
+        for created, finished in DataExport.objects.filter(
+            status__in=(DataExport.Status.READY, DataExport.Status.EXPIRED),
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("created_at", "finished_at")[:EXPORT_WAIT_SAMPLE]
+    ]
+    if not durations:
+        return "usually ready within a few minutes"
+    minutes = math.ceil(max(durations).total_seconds() / 60)
+    if minutes <= 1:
+        return "usually ready within a minute"
+    return f"usually ready within {minutes} minutes"

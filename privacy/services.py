@@ -11,11 +11,14 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import AccountErasureInProgress, Profile, User
 from accounts.services import login_lockout_clear, profile_touch
 from activity.services import REFRESH_PROFILE_TASK
+from catalog.importers.movielens import read_users
 from catalog.models import Genre
+from consent.context import REGIONS, WEATHER_CHOICES, region_of_zip
 from consent.models import PrivacySettings
 from consent.policy import PRIVATE_SESSION_KEY, private_session_profile_ids
 from outbox.services import outbox_add
@@ -87,6 +90,12 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
         PrivacySettings.Retention.values
     ):
         raise ValueError("Retention is 0 (keep), 3, 18 or 36 months.")
+    if changes.get("region") and changes["region"] not in REGIONS:
+        raise ValueError("There is no such region.")
+    if changes.get("weather_today") and changes["weather_today"] not in dict(
+        WEATHER_CHOICES
+    ):
+        raise ValueError("There is no such weather.")
     old_retention = settings.retention_months
     changed_settings, changed_profile = [], []
     for field, new in changes.items():
@@ -104,6 +113,13 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
             old=_display(old),
             new=_display(new),
         )
+    if "weather_today" in changes and (
+        "weather_today" in changed_settings
+        or settings.weather_declared_on != timezone.localdate()
+    ):
+        # Declared for today only: another day it is ignored (home context).
+        settings.weather_declared_on = timezone.localdate()
+        changed_settings.append("weather_declared_on")
     if changed_settings:
         settings.save(update_fields=[*changed_settings, "updated_at"])
     if changed_profile:
@@ -675,3 +691,40 @@ def retention_purge(*, now: datetime | None = None) -> dict[int, dict[str, int]]
     if purged:
         outbox_add(task=recommendation_tasks.model_forget, args=[list(purged)])
     return purged
+
+
+# --- the demo: regions seeded from MovieLens demographics ---------------------------
+
+
+@dataclass(frozen=True)
+class RegionSeedReport:
+    users: int  # users with a zip code in the files
+    profiles: int  # imported profiles that now share a region
+    regions: dict[str, int]  # region code → profiles
+
+
+def demo_regions_seed(*, folder: Path, source: str | None = None) -> RegionSeedReport:
+    """Gives the imported viewers of a MovieLens folder (ml-100k, ml-1m) the
+    region of their zip code, with "My region" on, as if each had declared it
+    (each change in their consent log), so the demo has "Popular in …" rows.
+
+    Only the viewers ``import_movielens`` created from the same folder (the
+    same ``source``) are touched; sets without demographics seed nothing.
+    """
+    source = slugify(source or folder.resolve().name) or "movielens"
+    wanted = {}
+    for row in read_users(folder):
+        code = region_of_zip(row.zip_code)
+        if code is not None:
+            wanted[f"{source}-{row.user_id}@movielens.invalid"] = code
+    profiles = Profile.objects.filter(
+        user__email__in=list(wanted), user__source=User.Source.MOVIELENS
+    ).select_related("user", "privacy")
+    regions: dict[str, int] = {}
+    for profile in profiles:
+        code = wanted[profile.user.email]
+        privacy_settings_update(profile=profile, location=True, region=code)
+        regions[code] = regions.get(code, 0) + 1
+    return RegionSeedReport(
+        users=len(wanted), profiles=sum(regions.values()), regions=regions
+    )

@@ -22,6 +22,8 @@ urlpatterns = [
         name="hidden_title_show",
     ),
     path("privacy/settings/retention/", views.retention, name="retention"),
+    path("privacy/settings/region/", views.region, name="region"),
+    path("privacy/settings/weather/", views.weather_today, name="weather_today"),
     path("privacy/settings/exploration/", views.exploration, name="exploration"),
     path("privacy/settings/hidden-genres/", views.hidden_genres, name="hidden_genres"),
     path("privacy/activity/", views.ledger, name="ledger"),

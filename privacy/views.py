@@ -26,6 +26,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -46,19 +47,25 @@ from activity import services as activity_services
 from activity.models import Feedback, SearchEvent, ViewingEvent
 from catalog.models import Genre
 from consent import policy
+from consent.context import REGION_CHOICES, REGIONS, WEATHER_CHOICES
 from consent.models import PrivacySettings
 from privacy import selectors, services
 from privacy.forms import (
+    ALL_TOGGLES,
+    CONTEXT_TOGGLES,
     TOGGLES,
     ExplorationForm,
     HiddenGenresForm,
     HomeControlsForm,
     LedgerFilterForm,
+    RegionForm,
     RetentionForm,
     ToggleForm,
+    WeatherTodayForm,
 )
 from recommendations.engine.dataset import IMPLICIT_VALUES
 from recommendations.services.training import active_version
+from recommendations.services.weather import provider_configured
 from recommendations.views import home_main
 
 LEDGER_PAGE_SIZE = 50
@@ -132,6 +139,23 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
         "settings": settings,
         "private_session": policy.private_session_on(request.session, profile),
         "toggles": _toggles(request, profile, settings),
+        "context_toggles": [
+            {
+                "name": name,
+                "label": label,
+                "help": help_text,
+                "on": getattr(settings, name),
+            }
+            for name, (label, help_text) in CONTEXT_TOGGLES.items()
+        ],
+        "region_choices": REGION_CHOICES,
+        "weather_choices": WEATHER_CHOICES,
+        "weather_today": (
+            settings.weather_today
+            if settings.weather_declared_on == timezone.localdate()
+            else ""
+        ),
+        "weather_lookup_available": provider_configured(),
         "retention_choices": PrivacySettings.Retention.choices,
         "genres": [(genre, genre.pk in hidden) for genre in Genre.objects.all()],
         "hidden_titles": list(selectors.hidden_titles(profile)),
@@ -258,9 +282,37 @@ def toggle(request: HttpRequest) -> HttpResponse:
         services.private_session_set(session=request.session, profile=profile, on=on)
     else:
         services.privacy_settings_update(profile=profile, **{name: on})
-    label = TOGGLES[name][0]
+    label = ALL_TOGGLES[name][0]
     return _control_done(
         request, profile, f"{profile.name}: {label} is {'on' if on else 'off'}."
+    )
+
+
+@account_password_required
+@require_POST
+def region(request: HttpRequest) -> HttpResponse:
+    """The region a profile declares (used only while "My region" is on)."""
+    data, profile, refused = _control_input(request, RegionForm)
+    if refused is not None:
+        return refused
+    code = data["region"]
+    services.privacy_settings_update(profile=profile, region=code)
+    name = REGIONS[code].name if code else "no region"
+    return _control_done(request, profile, f"{profile.name}’s region: {name}.")
+
+
+@account_password_required
+@require_POST
+def weather_today(request: HttpRequest) -> HttpResponse:
+    """Today's weather as the viewer declares it (a chip; for today only)."""
+    data, profile, refused = _control_input(request, WeatherTodayForm)
+    if refused is not None:
+        return refused
+    kind = data["weather_today"]
+    services.privacy_settings_update(profile=profile, weather_today=kind)
+    said = dict(WEATHER_CHOICES).get(kind, "not saying").lower()
+    return _control_done(
+        request, profile, f"{profile.name}: today’s weather is {said}."
     )
 
 

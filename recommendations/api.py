@@ -6,8 +6,8 @@ roll back, train now).
 Every view calls what the site's page calls, so both say the same:
 the home page is :func:`recommendations.home.cache.cached_page`, the build
 the HTML home renders (same rows, order, headings, reasons and match scores,
-one cache); "Why this?" is :func:`recommendations.home.why.why_many`, the
-popover's sentences; More like this is
+one cache); "Why this?" is :func:`recommendations.home.why.why_cards`, the
+popover's sentences (each card's, from the row it sits in); More like this is
 :func:`recommendations.selectors.more_like_this`; "Don't use as a seed" and
 "Use again" are the home page's (``services.engagement``); onboarding is
 :func:`catalog.selectors.onboarding_set`; the staff actions are the admin's
@@ -43,7 +43,7 @@ from recommendations import selectors
 from recommendations.engine.rerank import MOODS
 from recommendations.home.cache import cached_page
 from recommendations.home.page import Tuning
-from recommendations.home.why import why_many
+from recommendations.home.why import why_page, why_this
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import engagement, training
 
@@ -108,13 +108,15 @@ class HomeItem(serializers.Serializer):
     poster_url = AbsoluteUrl(help_text="The poster image (SVG, cacheable).")
     match = serializers.IntegerField(
         allow_null=True,
-        help_text="Match score, 0–100 %; null on rows that are not personal and "
-        "on Continue watching.",
+        help_text="Match score, 0–100 %, on every item of a row ranked for the "
+        "profile; null on every item of the others (Continue watching, My List, "
+        "Trending, Top 10, New, collections), whose caption says why instead.",
     )
     caption = serializers.CharField(
         source="why",
         help_text="The card's short line (“Because you liked Heat”, “30% watched”"
-        ", “Trending in Drama”…); may be empty.",
+        ", “S2:E4” for the episode a series resumes at, “Trending in Drama”…); "
+        "may be empty.",
     )
     rank = serializers.IntegerField(
         help_text="On the Top 10, its chart number; elsewhere its place among "
@@ -129,12 +131,13 @@ class HomeItem(serializers.Serializer):
         help_text="The viewing in progress (to remove it from Continue watching).",
     )
     why = serializers.SerializerMethodField(
-        help_text="“Why this?”: the sentences the site's popover shows."
+        help_text="“Why this?”: the sentences the site's popover shows for "
+        "this card, the reason it is in this row first."
     )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_why(self, title: Title) -> list[str]:
-        return self.context["why"][title.pk]
+        return self.context["why"][title.row_key, title.pk]
 
 
 class HomeRow(serializers.Serializer):
@@ -230,7 +233,7 @@ class HomeView(APIView):
         )
         mood = asked.get("mood", "")
         page = cached_page(profile=profile, mood=mood, device=device, tuning=tuning)
-        why = why_many(profile=profile, title_ids=page.title_ids)
+        why = why_page(profile=profile, page=page)
         controls = None if profile.is_kids else tuning.over(settings_for(profile))
         body = {
             "profile": profile.pk,
@@ -252,6 +255,16 @@ class HomeView(APIView):
 # --- one title: why, and more like it ------------------------------------------------
 
 
+class WhyQuery(serializers.Serializer):
+    row = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The key of the row the title's card sits in (a home row's "
+        "`key`): its reason comes first, as on that card. Absent: no row.",
+    )
+
+
 class WhyOut(serializers.Serializer):
     title = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
@@ -271,13 +284,18 @@ class WhyView(APIView):
         summary="Why this title?",
         description="Why the title may be on the profile's home, in the sentences "
         "the site's “Why this?” shows, read from the data the profile still "
-        "has. A title the profile may not open is a 404.",
+        "has; with `row`, the sentences of its card in that row. A title the "
+        "profile may not open is a 404.",
+        parameters=[WhyQuery],
         responses=WhyOut,
     )
     def get(self, request, profile_id: int, title_id: int) -> Response:
         profile = api_profile(request, profile_id)
         title = _title_for(profile, title_id)
-        reasons = why_many(profile=profile, title_ids=[title.pk])[title.pk]
+        query = WhyQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        row = query.validated_data.get("row") or None
+        reasons = why_this(profile=profile, title=title, row=row)
         return Response(WhyOut({"title": title.pk, "reasons": reasons}).data)
 
 

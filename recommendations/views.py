@@ -7,7 +7,8 @@
   no title shown was withdrawn since (one query). The forms inside cached
   rows get this request's CSRF token at serve time. ``?mood=`` re-ranks
   every row; htmx gets only the part of the page below the greeting.
-- :func:`why`: "Why this?" for one title: an htmx popover, or a small page.
+- :func:`why`: "Why this?" for one title (``?row=`` the key of the row its
+  card sits in, whose reason comes first): an htmx popover, or a small page.
 - :func:`seed_exclude` / :func:`seed_restore`: "Don't use as a seed".
 - :func:`more_like_this`: the title page's "More like this" row (loaded by
   htmx), or a page of it.
@@ -32,7 +33,9 @@ from consent.policy import settings_for
 from recommendations import selectors
 from recommendations.engine.rerank import MOODS
 from recommendations.home.cache import cached_rows
+from recommendations.home.context import weather_now
 from recommendations.home.page import UnknownMood, mood_for
+from recommendations.home.snapshot import catalog_snapshot
 from recommendations.home.why import why_everyone, why_this
 from recommendations.services import engagement
 
@@ -69,15 +72,21 @@ def home_main(request: HttpRequest, mood: str = "") -> HttpResponse:
 def _home_context(request: HttpRequest, mood: str) -> dict:
     profile: Profile | None = request.profile
     device = device_class_from_user_agent(request.headers.get("User-Agent", ""))
+    # No chip chosen: today's weather may pick the mood, and the page says so.
+    weather = None if mood else weather_now(profile)
+    if weather is not None:
+        mood = weather.mood
     cached = cached_rows(profile=profile, mood=mood, device=device)
     settings = settings_for(profile) if profile else None
     return {
+        "weather": weather,
         "rows_html": cached.html_for(get_token(request)),
         "row_keys": cached.row_keys,
         "note": cached.note,
         "personalized": cached.personalized,
         "mood": mood,
         "moods": list(MOODS.values()),
+        "credit_movielens": catalog_snapshot().from_movielens,
         # Plain values, not a bound form: rendering widgets costs more than
         # the rest of a warm page.
         "controls": (
@@ -94,10 +103,12 @@ def _home_context(request: HttpRequest, mood: str) -> dict:
 @require_safe
 def why(request: HttpRequest, pk: int) -> HttpResponse:
     title = get_object_or_404(Title.objects.for_profile(request.profile), pk=pk)
+    # The row the card sits in (its key), whose reason comes first.
+    row = request.GET.get("row") or None
     if request.profile is not None:
-        reasons = why_this(profile=request.profile, title=title)
+        reasons = why_this(profile=request.profile, title=title, row=row)
     else:
-        reasons = why_everyone(title)
+        reasons = why_everyone(title, row=row)
     context = {"title": title, "reasons": reasons}
     template = "recommendations/why.html" + ("#why-body" if request.htmx else "")
     response = render(request, template, context)

@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from accounts.models import Profile, User
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
-from catalog.models import Genre, Tag, Title
+from catalog.models import Episode, Genre, Season, Tag, Title
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -123,3 +123,36 @@ class SearchEventFactory(factory.django.DjangoModelFactory):
 
     profile = factory.SubFactory(ProfileFactory)
     query = factory.Sequence(lambda n: f"search {n}")
+
+
+class SeasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Season
+
+    title = factory.SubFactory(TitleFactory, kind=Title.Kind.SERIES)
+    number = factory.Sequence(lambda n: n + 1)
+
+
+class EpisodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Episode
+
+    season = factory.SubFactory(SeasonFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Episode title {n}")
+    runtime_minutes = 50
+
+
+def series_with(*episodes_per_season: int, **title_fields) -> Title:
+    """A series with that many episodes in each season (numbered from 1)."""
+    series = TitleFactory(kind=Title.Kind.SERIES, runtime_minutes=45, **title_fields)
+    for number, count in enumerate(episodes_per_season, start=1):
+        season = SeasonFactory(title=series, number=number)
+        for episode in range(1, count + 1):
+            EpisodeFactory(
+                season=season,
+                number=episode,
+                title=f"S{number} episode {episode}",
+                synopsis=f"What happens in S{number}:E{episode}.",
+            )
+    return series

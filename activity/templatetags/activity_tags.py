@@ -43,8 +43,9 @@ def stars_label(value: float | None) -> str:
 
 @register.filter
 def time_left(viewing: ViewingEvent) -> str:
-    """What is left of a viewing's title: "1 h 31 min left", "8 min left"."""
-    seconds = (1 - viewing.progress) * ViewingEvent.runtime_seconds(viewing.title)
+    """What is left of a viewing's title (of a series, of the episode it
+    resumes at): "1 h 31 min left", "8 min left"."""
+    seconds = (1 - viewing.up_next_progress) * viewing.play_seconds
     minutes = max(1, math.ceil(seconds / 60))
     hours, minutes = divmod(minutes, 60)
     if hours:

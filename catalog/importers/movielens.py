@@ -5,7 +5,8 @@ Three layouts are recognised from the files present in a folder:
 * ``csv``: ml-latest-small, ml-latest, ml-20m, ml-25m (``movies.csv``,
   ``ratings.csv``, optional ``tags.csv`` and ``links.csv``, with headers);
 * ``100k``: ml-100k (``u.item`` pipe-separated, ``u.data`` tab-separated,
-  Latin-1; ``u.user`` holds demographics, which Marquee does not import);
+  Latin-1; ``u.user`` holds demographics: only the zip code is read, by
+  :func:`read_users`, to seed a demo's regions);
 * ``dat``: ml-1m, ml-10m (``movies.dat``, ``ratings.dat``, optional
   ``tags.dat``, ``::``-separated).
 
@@ -294,6 +295,38 @@ def read_links(layout: Layout) -> Iterator[Link]:
             f"tt{_int(path, line, 'imdbId', imdb):07d}" if imdb else "",
             _int(path, line, "tmdbId", tmdb) if tmdb else None,
         )
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user_id: int
+    occupation: str
+    zip_code: str
+
+
+def read_users(folder: Path) -> Iterator[UserRow]:
+    """The demographics of ml-100k (``u.user``: id|age|gender|occupation|zip)
+    or ml-1m (``users.dat``: id::gender::age::occupation::zip), when present;
+    nothing for the sets without them (ml-latest, ml-20m, ml-25m). Only what
+    seeds a demo's regions is read: the zip code (and occupation, kept as
+    given, a number in ml-1m)."""
+    for name, sep, occupation_at in (("u.user", "|", 3), ("users.dat", "::", 3)):
+        path = folder / name
+        if not path.is_file():
+            continue
+        for n, raw in enumerate(_text_lines(path), start=1):
+            raw = raw.strip()
+            if not raw:
+                continue
+            fields = raw.split(sep)
+            if len(fields) != 5:
+                raise MovieLensFormatError(path, n, "expected 5 fields.")
+            yield UserRow(
+                user_id=_int(path, n, "user id", fields[0]),
+                occupation=fields[occupation_at],
+                zip_code=fields[4],
+            )
+        return
 
 
 def read_ratings(layout: Layout) -> Iterator[RatingRow]:

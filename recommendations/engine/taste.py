@@ -31,33 +31,74 @@ PICK_WEIGHT = 0.8
 WATCHED_WEIGHT = 0.8
 
 
+#: What each kind of liking is called when a sentence says what the taste is
+#: made of ("Thriller is 33 % of what you rated or picked"), in that order.
+SOURCE_WORDS = {
+    "rated": "rated",
+    "watched": "watched",
+    "thumbs_up": "liked",
+    "pick": "picked",
+}
+
+
+def liked_history(
+    *,
+    ratings: Mapping[int, float],
+    viewings: Iterable[tuple[int, float, bool]],
+    feedback: Mapping[int, Collection[str]],
+) -> dict[int, tuple[float, str]]:
+    """Liked titles: how much (0..1), by the rule above, and the signal that
+    set it ("rated", "watched", "thumbs_up" or "pick").
+
+    ``ratings``: title → stars; ``viewings``: (title, progress 0..1,
+    completed), in any order; ``feedback``: title → its kinds
+    ("thumbs_up", "pick", "not_interested", "thumbs_down").
+    """
+    liked: dict[int, tuple[float, str]] = {}
+
+    def stronger(title_id: int, weight: float, source: str) -> None:
+        if weight > liked.get(title_id, (0.0, ""))[0]:
+            liked[title_id] = (weight, source)
+
+    for title_id, progress, completed in viewings:
+        if viewing_signal(progress, completed) != "abandoned":
+            stronger(title_id, WATCHED_WEIGHT, "watched")
+    for title_id, kinds in feedback.items():
+        if "thumbs_up" in kinds:
+            stronger(title_id, THUMBS_UP_WEIGHT, "thumbs_up")
+        elif "pick" in kinds:
+            stronger(title_id, PICK_WEIGHT, "pick")
+    for title_id, value in ratings.items():
+        liked[title_id] = (value / 5.0 if value >= LIKED_MIN_RATING else 0.0, "rated")
+    for title_id, kinds in feedback.items():
+        if NEGATIVE_SIGNALS.intersection(kinds):
+            liked.pop(title_id, None)
+    return {t: (w, source) for t, (w, source) in liked.items() if w > 0}
+
+
 def liked_weights(
     *,
     ratings: Mapping[int, float],
     viewings: Iterable[tuple[int, float, bool]],
     feedback: Mapping[int, Collection[str]],
 ) -> dict[int, float]:
-    """Liked titles and how much (0..1), by the rule above.
+    """Liked titles and how much (0..1), by the rule above (see
+    :func:`liked_history` for the arguments)."""
+    history = liked_history(ratings=ratings, viewings=viewings, feedback=feedback)
+    return {t: w for t, (w, _) in history.items()}
 
-    ``ratings``: title → stars; ``viewings``: (title, progress 0..1,
-    completed), in any order; ``feedback``: title → its kinds
-    ("thumbs_up", "pick", "not_interested", "thumbs_down").
-    """
-    weights: dict[int, float] = {}
-    for title_id, progress, completed in viewings:
-        if viewing_signal(progress, completed) != "abandoned":
-            weights[title_id] = max(weights.get(title_id, 0), WATCHED_WEIGHT)
-    for title_id, kinds in feedback.items():
-        if "thumbs_up" in kinds:
-            weights[title_id] = max(weights.get(title_id, 0), THUMBS_UP_WEIGHT)
-        elif "pick" in kinds:
-            weights[title_id] = max(weights.get(title_id, 0), PICK_WEIGHT)
-    for title_id, value in ratings.items():
-        weights[title_id] = value / 5.0 if value >= LIKED_MIN_RATING else 0.0
-    for title_id, kinds in feedback.items():
-        if NEGATIVE_SIGNALS.intersection(kinds):
-            weights[title_id] = 0.0
-    return {t: w for t, w in weights.items() if w > 0}
+
+def history_words(sources: Iterable[str]) -> str:
+    """What a taste is made of, in words: "what you rated or picked" for a
+    profile whose liked titles were only rated and picked (never "what you
+    watch" when nothing was watched). Unknown sources are left out."""
+    found = set(sources)
+    words = [word for source, word in SOURCE_WORDS.items() if source in found]
+    if not words:
+        return "what you like"
+    if len(words) == 1:
+        return f"what you {words[0]}"
+    return f"what you {', '.join(words[:-1])} or {words[-1]}"
 
 
 def genre_mix(

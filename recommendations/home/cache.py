@@ -132,6 +132,12 @@ def _build(
     return page
 
 
+#: Part of every key: bumped whenever what is cached changes shape (v2: each
+#: card knows its row, for "Why this?"), so the code of a new release never
+#: reads a page the old code cached.
+PAGE_FORMAT = "v2"
+
+
 def _page_key(key: "PageKey") -> str:
     """Where the page as built is kept, next to its HTML (``key.key``)."""
     return f"{key.key}:page"
@@ -227,7 +233,9 @@ def page_key(
     mood = mood or ""
     if profile is None:
         return PageKey(
-            f"home:v1:{catalog_version()}:shared:all::{mood}", shared=True, note=""
+            f"home:{PAGE_FORMAT}:{catalog_version()}:shared:all::{mood}",
+            shared=True,
+            note="",
         )
     settings = settings_for(profile)
     if not settings.personalization:
@@ -254,7 +262,7 @@ def page_key(
     if tuning.exploration is not None or tuning.calibration is not None:
         tuned = f":x{tuning.exploration}:c{tuning.calibration}"
     return PageKey(
-        f"home:v1:{catalog_version()}:p:{profile.pk}:{version}:"
+        f"home:{PAGE_FORMAT}:{catalog_version()}:p:{profile.pk}:{version}:"
         f"{updated.timestamp()}:"
         f"{profile.activity_changed_at.timestamp()}:{privacy_stamp}:{mood}:{ctx}"
         f"{tuned}",
@@ -291,7 +299,9 @@ def pages_forget(*, profile_ids: Iterable[int]) -> None:
 def _shared_key(profile: Profile, settings: PrivacySettings, mood: str) -> str:
     hidden = ",".join(str(g) for g in sorted(hidden_genre_ids(settings)))
     audience = "kids" if profile.is_kids else "all"
-    return f"home:v1:{catalog_version()}:shared:{audience}:{hidden}:{mood}"
+    # A profile sharing its region gets its region's row: a key per region.
+    region = f":{settings.region}" if settings.location and settings.region else ""
+    return f"home:{PAGE_FORMAT}:{catalog_version()}:shared:{audience}:{hidden}:{mood}{region}"
 
 
 def withdrawn(title_ids: list[int]) -> bool:

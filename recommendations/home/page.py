@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlencode
 
 import numpy as np
 from django.utils import timezone
@@ -19,17 +20,22 @@ from accounts.models import Profile
 from activity.models import Feedback
 from catalog.models import Title
 from config.links import reverse_pk
+from consent.context import Region
 from consent.models import PrivacySettings
 from consent.policy import hidden_genre_ids, settings_for
 from recommendations.engine import rerank
 from recommendations.engine.recommender import History
+from recommendations.home.context import viewer_region
 from recommendations.home.personal import PersonalRows
 from recommendations.home.rows import (
     ENGAGEMENT_RISE,
     FIRST_SCREEN,
+    MATCH_ROW_KINDS,
     MAX_PER_PAGE,
     PERSONAL_ORDER,
+    REPEATABLE,
     SHARED_ORDER,
+    SHELVES,
     HomePage,
     Row,
     RowDraft,
@@ -51,7 +57,7 @@ class RowBuilder(PersonalRows, SharedRows):
     the titles."""
 
     def shared_drafts(self) -> list[RowDraft]:
-        drafts = [self.trending(), self.top10(), self.new()]
+        drafts = [self.trending(), self.popular_in_region(), self.top10(), self.new()]
         drafts += self.popular_genres()
         return [d for d in drafts if d is not None]
 
@@ -62,6 +68,7 @@ class RowBuilder(PersonalRows, SharedRows):
             self.top_picks(),
             *self.because(),
             self.trending(),
+            self.popular_in_region(),
             self.my_list(),
             self.top10(),
             *self.genre_rows(),
@@ -93,13 +100,19 @@ class RowBuilder(PersonalRows, SharedRows):
                 if t not in titles:
                     continue
                 title = _copy(titles[t])
-                title.match = None if d.kind == "continue" else matches[t]
+                # "Why this?" says first why the title is in this row.
+                title.row_key = d.key
+                title.why_url = f"{title.why_url}?{urlencode({'row': d.key})}"
+                title.match = matches[t] if d.kind in MATCH_ROW_KINDS else None
                 title.why = d.why.get(t, "")
                 if seed is not None:
                     title.why = title.why.replace("{seed}", seed.title)
                 title.rank = d.ranks.get(t, rank)
                 title.viewing_id, title.progress = progress.get(t, (None, None))
                 row_titles.append(title)
+            if any(title.match is None for title in row_titles):
+                for title in row_titles:  # one kind of line on every card
+                    title.match = None
             if row_titles:
                 rows.append(
                     Row(
@@ -191,21 +204,24 @@ def _copy(title: Title) -> Title:
 
 
 def _dedupe(drafts: list[RowDraft]) -> list[RowDraft]:
-    """Keeps each row's best titles such that a title shows at most once in the
-    first screen and at most twice on the page; drops rows left too short."""
+    """Keeps each row's best titles such that a title shows in one row of
+    suggestions only, at most once in the first screen and at most
+    :data:`MAX_PER_PAGE` times on the page (charts and collections may
+    repeat one); shelves stay whole and hold nothing back; drops rows left
+    too short."""
     shown: Counter[int] = Counter()
     first_screen: set[int] = set()
     kept: list[RowDraft] = []
     for d in drafts:
+        shelf = d.kind in SHELVES
+        limit = MAX_PER_PAGE if d.kind in REPEATABLE else 1
         on_first = len(kept) < FIRST_SCREEN
         picks: list[int] = []
         for t in d.ids:
             if len(picks) == d.max_len:
                 break
-            if (
-                t in picks
-                or shown[t] >= MAX_PER_PAGE
-                or (on_first and t in first_screen)
+            if t in picks or (
+                not shelf and (shown[t] >= limit or (on_first and t in first_screen))
             ):
                 continue
             picks.append(t)
@@ -214,9 +230,10 @@ def _dedupe(drafts: list[RowDraft]) -> list[RowDraft]:
         if not picks or len(picks) < min(d.min_len, len(set(d.ids))):
             continue
         kept.append(replace(d, ids=picks))
-        shown.update(picks)
-        if on_first:
-            first_screen.update(picks)
+        if not shelf:
+            shown.update(picks)
+            if on_first:
+                first_screen.update(picks)
     return kept
 
 
@@ -320,7 +337,10 @@ def page_builder(
     kids = profile.is_kids
     settings = settings_for(profile)
     hidden = hidden_genre_ids(settings)
-    shared = _shared_builder(kids=kids, hidden=hidden, mood=mood_obj, now=now)
+    region = viewer_region(profile)
+    shared = _shared_builder(
+        kids=kids, hidden=hidden, mood=mood_obj, now=now, region=region
+    )
     if not settings.personalization:
         return shared, personalization_off_note(profile)
     stored = (
@@ -350,6 +370,7 @@ def page_builder(
         calibration=tuned.calibration,
         context=context_for(profile, now=now, device=device, hour=tuning.hour),
         profile_name=profile.name,
+        region=region,
     )
     return builder, ""
 
@@ -455,7 +476,12 @@ def _shared_page(
 
 
 def _shared_builder(
-    *, kids: bool, hidden: set[int], mood: rerank.Mood | None, now: datetime
+    *,
+    kids: bool,
+    hidden: set[int],
+    mood: rerank.Mood | None,
+    now: datetime,
+    region: Region | None = None,
 ) -> RowBuilder:
     return RowBuilder(
         snap=catalog_snapshot(),
@@ -470,4 +496,5 @@ def _shared_builder(
         calibration=False,
         context=None,
         profile_name="",
+        region=region,
     )

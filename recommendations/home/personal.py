@@ -34,6 +34,17 @@ from recommendations.home.rows import (
 from recommendations.home.signals import Viewing
 
 
+def _continue_percent(v: Viewing) -> int:
+    return round((v.up_next_progress if v.up_next_code else v.progress) * 100)
+
+
+def _continue_why(v: Viewing) -> str:
+    """ "42% watched"; of a series, the episode it resumes at: "S2:E4"."""
+    if v.up_next_code:
+        return v.up_next_code
+    return f"{_continue_percent(v)}% watched"
+
+
 class PersonalRows(RowInputs):
     """Builders of a profile's own rows; each returns a :class:`RowDraft`
     (or None, or a list of them). Only for a page with signals and
@@ -46,7 +57,7 @@ class PersonalRows(RowInputs):
         latest: dict[int, Viewing] = {}
         for v in self.signals.viewings:
             latest.setdefault(v.title_id, v)
-        unfinished = [v for v in latest.values() if not v.completed and not v.dismissed]
+        unfinished = [v for v in latest.values() if v.continues]
         pos = self.snap.index([v.title_id for v in unfinished])
         keep = [
             v
@@ -62,10 +73,10 @@ class PersonalRows(RowInputs):
             name="Continue watching",
             reason="Pick up where you left off.",
             ids=[v.title_id for v in keep],
-            why={v.title_id: f"{round(v.progress * 100)}% watched" for v in keep},
+            why={v.title_id: _continue_why(v) for v in keep},
             min_len=1,
             more_url=reverse("activity:continue_watching"),
-            progress={v.title_id: (v.id, round(v.progress * 100)) for v in keep},
+            progress={v.title_id: (v.id, _continue_percent(v)) for v in keep},
         )
 
     def my_list(self) -> RowDraft | None:
@@ -190,8 +201,8 @@ class PersonalRows(RowInputs):
                     key=f"genre-{snap.genre_slugs[g]}",
                     kind="genre",
                     name=f"{name} you’ll like",
-                    reason=f"{name} is {round(self.taste[j] * 100)}% of what you watch; "
-                    "these are ranked for you.",
+                    reason=f"{name} is {round(self.taste[j] * 100)}% of "
+                    f"{self.taste_made_of}; these are ranked for you.",
                     ids=self.ids(pos[: 3 * ROW_LENGTH]),
                     why={int(snap.ids[p]): name for p in pos[: 3 * ROW_LENGTH]},
                     more_url=reverse("catalog:genre", args=[snap.genre_slugs[g]]),

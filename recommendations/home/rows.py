@@ -42,6 +42,10 @@ Rows (``Row.kind``), each with a reason line:
   (everyone; kids profiles; profiles whose three strongest genres include one
   of the chosen genres), in their order, at their pinned place.
 - ``my-list``: My List, latest addition first.
+- ``region``: "Popular in <region>", only for a profile that shares its
+  region (off by default): what profiles of that region liked most
+  (``services.regions``: at least 20 of them, 3 per title), re-ranked like
+  every shared row.
 
 The profile's taste, the genre mix of what it liked (Top picks' calibration,
 genre rows, "Outside your usual", collections for fans of a genre), is
@@ -65,8 +69,11 @@ and "Outside your usual" one more place per 20 points of exploration. A row
 that rises sorts at ``base − rise − ½``, so it passes exactly ``rise`` rows
 that stay put; the sort is stable, and Continue watching stays first. Collections are then put at their
 pinned index. Finally titles are de-duplicated in that order: a title shows
-at most once in the first ``FIRST_SCREEN`` rows and at most twice on the
-page; a row left with too few titles is dropped.
+in one row of suggestions only (Top picks, Because you…, genres, trending,
+new, gems, outside…), the first it reaches, and at most once in the first
+``FIRST_SCREEN`` rows; the Top 10 and collections may show it once more
+further down; the profile's shelves (Continue watching, My List) are kept
+whole and hold nothing back; a row left with too few titles is dropped.
 
 Without personalization (turned off, a profile with no signal yet, no model,
 or no profile at all) the page has only rows that are the same for everyone
@@ -81,14 +88,28 @@ from datetime import datetime
 import numpy as np
 
 from catalog.models import Title
+from consent.context import Region
 from recommendations.engine import rerank
-from recommendations.home.signals import Candidates, Signals, taste_vector
+from recommendations.home.signals import (
+    Candidates,
+    Signals,
+    taste_made_of,
+    taste_vector,
+)
 from recommendations.home.snapshot import CatalogSnapshot
 
 ROW_LENGTH = 20
-#: Rows that make the first screen: a title shows at most once among them...
+#: The profile's own shelves: the lists they name (what is in progress, what
+#: is in My List), kept whole by de-duplication and keeping no title out of
+#: the other rows (a title in My List may still be a Top pick).
+SHELVES = frozenset({"continue", "my-list"})
+#: Rows of facts rather than of suggestions (a chart, a curator's pick): past
+#: the first screen they may show a title a row above already showed...
+REPEATABLE = frozenset({"top10", "collection"})
+#: ...in the first ``FIRST_SCREEN`` rows no title shows twice...
 FIRST_SCREEN = 4
-#: ...and at most this many times on the page.
+#: ...and on the whole page a title shows at most this often (in one row of
+#: suggestions only).
 MAX_PER_PAGE = 2
 #: A row that de-duplication leaves with fewer titles than this (or than it
 #: had) is dropped; the profile's shelves and curated collections keep even
@@ -124,6 +145,7 @@ PERSONAL_ORDER = (
     "top-picks",
     "because-0",
     "trending",
+    "region",
     "my-list",
     "because-1",
     "top10",
@@ -136,12 +158,21 @@ PERSONAL_ORDER = (
     "genre-2",
 )
 SHARED_ORDER = (
+    "region",  # only when the profile shares its region: the one row it asked for
     "trending",
     "new",
     "genre-0",
     "genre-1",
     "top10",
     *(f"genre-{n}" for n in range(2, POPULAR_GENRE_ROWS)),
+)
+
+#: Rows ranked for the profile from its candidates: each of their cards says
+#: its match ("84% match"). Every other row (Continue watching, My List,
+#: Trending, the Top 10, New, collections) says why the title is in that row
+#: ("Trending in Drama"), on every card: one kind of line per row, never both.
+MATCH_ROW_KINDS = frozenset(
+    {"top-picks", "because", "genre", "gems", "outside", "short"}
 )
 
 
@@ -151,7 +182,9 @@ class Row:
     kind: str
     name: str
     reason: str
-    titles: list[Title]  # each with .match (0..100 or None) and .why (short)
+    #: Each with .match (0..100, on every card of a row of MATCH_ROW_KINDS, or
+    #: None on every card) and .why (short).
+    titles: list[Title]
     #: The seed title of a "Because you…" row (its "Don't use as a seed" form).
     seed_id: int | None = None
     #: A page with more of the row, when there is one.
@@ -298,8 +331,11 @@ class RowInputs:
         calibration: bool,
         context: rerank.Context | None,
         profile_name: str,
+        region: Region | None = None,
     ) -> None:
         self.snap = snap
+        #: The region the profile declared and shares ("Popular in …").
+        self.region = region
         self.kids = kids
         self.mood = mood
         self.now = now
@@ -318,8 +354,10 @@ class RowInputs:
         #: ...and in rows of recommendations (not rated nor played).
         self.recommendable = recommendable_titles(snap, self.visible, signals)
         self.candidates = RankedCandidates.of(snap, candidates, self.recommendable)
-        #: The genre mix of the profile's liked history (zeros without one).
+        #: The genre mix of the profile's liked history (zeros without one)...
         self.taste = taste_vector(snap, signals)
+        #: ...and what that history is, in words ("what you rated or picked").
+        self.taste_made_of = taste_made_of(snap, signals)
 
     def top_genres(self, count: int = 3) -> list[int]:
         return top_genres(self.snap, self.taste, count)

@@ -18,6 +18,7 @@ from recommendations.home.rows import (
     ratings_label,
 )
 from recommendations.home.snapshot import TOP10_LENGTH, charts
+from recommendations.services.regions import MIN_PROFILES, region_chart
 
 
 class SharedRows(RowInputs):
@@ -95,6 +96,33 @@ class SharedRows(RowInputs):
             ids=self.ids(pos),
             why=why,
             more_url=reverse("catalog:genres"),
+        )
+
+    def popular_in_region(self) -> RowDraft | None:
+        if self.region is None:
+            return None
+        chart = region_chart(region=self.region.code)
+        if not chart.titles:
+            return None
+        pos = self.snap.index([t for t, _ in chart.titles])
+        liked = np.array([n for _, n in chart.titles], dtype=np.float64)
+        ok = pos >= 0
+        pos, liked = pos[ok], liked[ok]
+        keep = self.recommendable[pos]
+        pos = self.ranked(pos[keep], liked[keep], boost=self.personal)
+        return RowDraft(
+            slot="region",
+            key="region",
+            kind="region",
+            name=f"Popular in {self.region.name}",
+            reason=f"What viewers who share their region as {self.region.name} "
+            "like most; shown only when at least "
+            f"{MIN_PROFILES} of them take part.",
+            ids=self.ids(pos[: 3 * ROW_LENGTH]),
+            why={
+                int(self.snap.ids[p]): f"Liked in {self.region.name}"
+                for p in pos[: 3 * ROW_LENGTH]
+            },
         )
 
     def popular_genres(self) -> list[RowDraft]:

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
+from activity.selectors import with_next_episode
 from recommendations.engine import taste
-from recommendations.engine.dataset import NEGATIVE_SIGNALS
+from recommendations.engine.dataset import NEGATIVE_SIGNALS, index_of
 from recommendations.home.snapshot import CatalogSnapshot, catalog_snapshot
 from recommendations.models import RowEngagement, SeedExclusion
 
@@ -31,6 +32,15 @@ class Viewing:
     dismissed: bool
     started_at: datetime
     updated_at: datetime
+    #: Of a series: the episode it resumes at, "S2:E4" (this viewing's while
+    #: unfinished, else the next one), and how far into it; "" for a film.
+    up_next_code: str = ""
+    up_next_progress: float = 0.0
+
+    @property
+    def continues(self) -> bool:
+        """On Continue watching: unfinished, or a series with an episode next."""
+        return not self.dismissed and (not self.completed or bool(self.up_next_code))
 
 
 @dataclass
@@ -60,14 +70,19 @@ class Signals:
         }
         return set(self.ratings) | {v.title_id for v in self.viewings} | picked
 
-    def liked_weights(self) -> dict[int, float]:
-        """Titles the profile liked, weighted (``engine.taste``): the history
-        whose genre mix is its taste (calibration target, genre rows)."""
-        return taste.liked_weights(
+    def liked_history(self) -> dict[int, tuple[float, str]]:
+        """Titles the profile liked, weighted, each with the signal that made
+        it liked (``engine.taste``)."""
+        return taste.liked_history(
             ratings={t: value for t, (value, _) in self.ratings.items()},
             viewings=[(v.title_id, v.progress, v.completed) for v in self.viewings],
             feedback=self.feedback,
         )
+
+    def liked_weights(self) -> dict[int, float]:
+        """Titles the profile liked, weighted (``engine.taste``): the history
+        whose genre mix is its taste (calibration target, genre rows)."""
+        return {t: w for t, (w, _) in self.liked_history().items()}
 
     def seeds(self) -> list[tuple[int, str]]:
         """(title, why it seeds) for recent well-liked titles, newest first."""
@@ -121,11 +136,21 @@ def _ratings(profile: Profile) -> dict[int, tuple[float, datetime]]:
 
 
 def _viewings(profile: Profile) -> list[Viewing]:
+    viewings = with_next_episode(ViewingEvent.objects.filter(profile=profile))
     return [
-        Viewing(*row)
-        for row in ViewingEvent.objects.filter(profile=profile)
-        .order_by("-started_at", "-id")
-        .values_list(
+        Viewing(
+            v.id,
+            v.title_id,
+            v.progress,
+            v.completed,
+            v.dismissed,
+            v.started_at,
+            v.updated_at,
+            up_next_code=v.up_next_code,
+            up_next_progress=v.up_next_progress,
+        )
+        for v in viewings.select_related("episode__season")
+        .only(
             "id",
             "title_id",
             "progress",
@@ -133,7 +158,10 @@ def _viewings(profile: Profile) -> list[Viewing]:
             "dismissed",
             "started_at",
             "updated_at",
+            "episode__number",
+            "episode__season__number",
         )
+        .order_by("-started_at", "-id")
     ]
 
 
@@ -174,6 +202,19 @@ def taste_vector(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
     return taste.genre_mix(signals.liked_weights(), snap.ids, snap.features)
 
 
+def taste_made_of(snap: CatalogSnapshot, signals: Signals | None) -> str:
+    """What the taste of :func:`taste_vector` is made of, in words ("what you
+    rated or picked"): the signals of the liked titles the mix counts."""
+    if signals is None:
+        return taste.history_words(())
+    history = signals.liked_history()
+    ids = list(history)
+    in_catalog = index_of(snap.ids, ids) >= 0 if ids else []
+    return taste.history_words(
+        history[t][1] for t, found in zip(ids, in_catalog, strict=True) if found
+    )
+
+
 @dataclass(frozen=True)
 class GenreShare:
     name: str
@@ -188,6 +229,7 @@ class Taste:
     genres: tuple[GenreShare, ...]  # every genre with a share, strongest first
     liked_titles: int  # the liked titles the mix is made of
     catalog_genres: int
+    made_of: str  # what the liked titles are, in words: "what you rated or picked"
 
 
 def taste_of(profile: Profile) -> Taste:
@@ -221,4 +263,5 @@ def taste_of(profile: Profile) -> Taste:
             signals.liked_weights(), snap.ids, snap.features
         ),
         catalog_genres=len(snap.genre_order),
+        made_of=taste_made_of(snap, signals),
     )

@@ -59,6 +59,9 @@ class CatalogSnapshot:
     rating_mean: np.ndarray  # NaN when unrated
     bayes_mean: np.ndarray
     kids_ok: np.ndarray
+    #: Some title came from MovieLens: the footer credits GroupLens (only then;
+    #: a demo catalog is invented).
+    from_movielens: bool = False
 
     def index(self, title_ids: Iterable[int]) -> np.ndarray:
         """Positions of the titles; -1 for a title not (or no longer) available."""
@@ -112,7 +115,7 @@ def _build_snapshot() -> CatalogSnapshot:
     rows = list(
         Title.objects.available()
         .order_by("id")
-        .values_list("id", "boost", "runtime_minutes", "year", "added_at")
+        .values_list("id", "boost", "runtime_minutes", "year", "added_at", "source")
     )
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     genres = list(Genre.objects.order_by("id").values_list("id", "name", "slug"))
@@ -177,6 +180,7 @@ def _build_snapshot() -> CatalogSnapshot:
         rating_mean=mean,
         bayes_mean=bayes,
         kids_ok=np.array([int(t) in kids for t in ids], dtype=bool),
+        from_movielens=any(r[5] == Title.Source.MOVIELENS for r in rows),
     )
 
 

@@ -12,7 +12,8 @@
  * JavaScript the page offers plain buttons instead ("Mark as watched",
  * "Stop at 50%"), which this script hides once the player runs. At the end
  * of the title, Play gives way to the page's "Play again" form (a new play,
- * from the beginning), whether or not this play was kept.
+ * from the beginning), whether or not this play was kept; of a series, its
+ * first button is "Next episode", which takes the focus.
  */
 (function () {
   "use strict";

@@ -13,13 +13,14 @@ from tests.factories import AccountFactory, ProfileFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_the_user_and_a_first_profile_named_from_the_address(
+def test_signup_creates_the_user_and_a_first_profile_with_the_name_given(
     enqueued, on_commit
 ):
     with on_commit():
         user = services.user_signup(
             email="grace.hopper@Example.COM",
             password="pw-1",
+            profile_name="  Grace ",
             domain="marquee.test",
             use_https=True,
         )
@@ -27,9 +28,7 @@ def test_signup_creates_the_user_and_a_first_profile_named_from_the_address(
     assert user.email == "grace.hopper@example.com"
     assert user.source == User.Source.SIGNUP
     assert user.check_password("pw-1")
-    assert [(p.name, p.is_kids) for p in user.profiles.all()] == [
-        ("grace.hopper", False)
-    ]
+    assert [(p.name, p.is_kids) for p in user.profiles.all()] == [("Grace", False)]
     assert enqueued == [
         (
             "accounts.tasks.signup_mail",
@@ -47,6 +46,7 @@ def test_signup_with_an_address_taken_in_another_case_makes_nothing_but_the_mail
         user = services.user_signup(
             email="Grace@example.com",
             password="pw-1",
+            profile_name="Grace",
             domain="marquee.test",
             use_https=False,
         )
@@ -67,11 +67,6 @@ def test_the_database_keeps_addresses_unique_ignoring_case():
 
     with pytest.raises(IntegrityError):
         User.objects.create_user(email="GRACE@example.com", password="pw-1")
-
-
-def test_first_profile_name_is_cut_to_the_longest_profile_name():
-    local = "a" * 64
-    assert services.first_profile_name(f"{local}@example.com") == "a" * 40
 
 
 def test_log_in_lookup_ignores_case_but_prefers_an_exact_match():

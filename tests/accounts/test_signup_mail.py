@@ -18,7 +18,12 @@ STRONG_PASSWORD = "Popcorn-Matinee-1984"
 def sign_up(email: str):
     return Client().post(
         reverse("accounts:signup"),
-        {"email": email, "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
+        {
+            "name": "Grace",
+            "email": email,
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
     )
 
 

@@ -148,7 +148,12 @@ def test_naming_somebody_elses_profile_spends_only_your_own_budget(rates):
 def sign_up(client: Client, email: str, **meta):
     return client.post(
         reverse("accounts:signup"),
-        {"email": email, "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
+        {
+            "name": "Sam",
+            "email": email,
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
         **meta,
     )
 

@@ -44,7 +44,8 @@ def test_sign_up_creates_the_account_and_first_profile_and_logs_in(client):
     response = client.post(
         reverse("accounts:signup"),
         {
-            "email": "grace@example.com",
+            "name": "Grace",
+            "email": "audit-55f3d1@example.com",
             "password1": STRONG_PASSWORD,
             "password2": STRONG_PASSWORD,
         },
@@ -54,9 +55,10 @@ def test_sign_up_creates_the_account_and_first_profile_and_logs_in(client):
     assert response.status_code == 302
     # The first profile is the one watching, and it starts with onboarding.
     assert response["Location"] == reverse("catalog:onboarding")
-    assert user.email == "grace@example.com"
+    assert user.email == "audit-55f3d1@example.com"
     assert user.check_password(STRONG_PASSWORD)
-    assert list(user.profiles.values_list("name", flat=True)) == ["grace"]
+    # The profile is called what the person typed, never a piece of the address.
+    assert list(user.profiles.values_list("name", flat=True)) == ["Grace"]
     assert logged_in_user_id(client) == user.pk
     assert client.session[ACTIVE_PROFILE_SESSION_KEY] == user.profiles.get().pk
 
@@ -66,8 +68,9 @@ def test_sign_up_page_renders_every_field_with_a_label(client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    for field in ("email", "password1", "password2"):
+    for field in ("name", "email", "password1", "password2"):
         assert f'<label for="id_{field}"' in html
+    assert "Your name" in html
 
 
 @pytest.mark.parametrize(
@@ -85,6 +88,11 @@ def test_sign_up_page_renders_every_field_with_a_label(client):
           "password2": STRONG_PASSWORD}, "email",
          "Ensure this value has at most 254 characters (it has 1012)."),
         ({}, "email", "This field is required."),
+        ({"name": "   ", "email": "g@example.com", "password1": STRONG_PASSWORD,
+          "password2": STRONG_PASSWORD}, "name", "This field is required."),
+        ({"name": "n" * 41, "email": "g@example.com", "password1": STRONG_PASSWORD,
+          "password2": STRONG_PASSWORD}, "name",
+         "Ensure this value has at most 40 characters (it has 41)."),
     ],
 )  # fmt: skip
 def test_sign_up_with_bad_input_is_a_form_error(client, data, field, message):

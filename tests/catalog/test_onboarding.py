@@ -358,7 +358,8 @@ def test_signing_up_lands_the_first_profile_on_onboarding(client, catalog):
     response = client.post(
         reverse("accounts:signup"),
         {
-            "email": "grace@example.com",
+            "name": "Grace",
+            "email": "g.hopper@example.com",
             "password1": ACCOUNT_PASSWORD,
             "password2": ACCOUNT_PASSWORD,
         },
@@ -366,7 +367,7 @@ def test_signing_up_lands_the_first_profile_on_onboarding(client, catalog):
     )
 
     assert response.redirect_chain == [(WELCOME, 302)]
-    assert "What do you like, grace?" in response.content.decode()
+    assert "What do you like, Grace?" in response.content.decode()
 
 
 def test_profiles_with_ratings_or_picks_skip_onboarding(catalog):

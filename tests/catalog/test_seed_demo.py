@@ -183,6 +183,18 @@ def test_titles_have_unique_names_and_sort_titles():
     assert len({sort_title_for(n) for n in names}) == 3000
 
 
+def test_a_generated_catalog_has_unique_synopses_and_varied_name_endings():
+    catalog = generate_demo_catalog(seed=42, titles=3000, viewers=1, until=UNTIL)
+    names = [t.title for t in catalog.titles]
+    endings = Counter(name.replace(":", " ").split()[-1] for name in names)
+
+    assert len({t.synopsis for t in catalog.titles}) == 3000
+    assert len(set(names)) == 3000
+    # No word ends more than 0.3 % of the names (14 ended in "Harvest").
+    assert max(endings.values()) <= 9, endings.most_common(3)
+    assert not [n for n in names if n.endswith((" II", " III"))]
+
+
 def test_titles_stay_in_the_catalog_ranges():
     for title in small_catalog().titles:
         assert YEARS[0] <= title.year <= YEARS[1]

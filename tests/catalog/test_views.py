@@ -101,6 +101,8 @@ def test_admin_turning_availability_off_hides_the_title_from_the_landing(
             "tags": [],
             "Title_genres-TOTAL_FORMS": "0",
             "Title_genres-INITIAL_FORMS": "0",
+            "seasons-TOTAL_FORMS": "0",
+            "seasons-INITIAL_FORMS": "0",
         }
     )
     data.pop("is_available")

@@ -189,6 +189,7 @@ def test_sci_fi_picks_lead_top_picks_and_a_comedy_rating_seeds_a_row(
 
     # Sign up, add a profile, onboard with exactly three sci-fi titles.
     page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill("Stella")
     page.get_by_label("E-mail address").fill("stargazer@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)

@@ -83,6 +83,7 @@ def test_pause_history_play_export_and_erase_the_account(
 
     # Sign up, then choose the profile on the picker.
     page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill("Robin")
     page.get_by_label("E-mail address").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
@@ -162,8 +163,8 @@ def test_pause_history_play_export_and_erase_the_account(
         lambda r: polls.append(r.url) if r.headers.get("hx-request") else None,
     )
     with worker_off_queue(celery_worker, "default"):
-        page.get_by_role("button", name="Download my data").click()
-        expect(page.get_by_text("Your export is being built.")).to_be_visible()
+        page.get_by_role("button", name="Build my export").click()
+        expect(page.get_by_text("Your export is being built: usually")).to_be_visible()
         export = DataExport.objects.get(user=user)
         item = page.locator(f"#export-{export.pk}")
         expect(item.get_by_text("Waiting to start…")).to_be_visible()
@@ -180,7 +181,7 @@ def test_pause_history_play_export_and_erase_the_account(
             f"worker log:\n{celery_worker.log_tail()}"
         )
     expect(item).not_to_have_attribute("hx-get", re.compile(".*"))
-    expect(page.get_by_role("button", name="Download my data")).to_be_enabled()
+    expect(page.get_by_role("button", name="Build my export")).to_be_enabled()
     expect(page.get_by_text("An export is being built.")).to_have_count(0)
     assert polls and set(polls) == {f"{live_server.url}/privacy/export/{export.pk}/"}
     export.refresh_from_db()

@@ -51,10 +51,14 @@ def catalog() -> dict[str, Title]:
 
 def test_sign_up_onboard_rate_list_watch_and_sign_out(page, catalog):
     page.goto("/accounts/signup/")
-    page.get_by_label("E-mail address").fill("sam@example.com")
+    page.get_by_label("Your name").fill("Sam")
+    page.get_by_label("E-mail address").fill("audit-55f3d1@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    # The first profile carries the name typed, not a piece of the address.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sam")
+    expect(page.get_by_text("audit-55f3d1", exact=False)).to_have_count(0)
 
     # A second profile, then onboarding with three picks.
     page.goto("/profiles/new/")
@@ -117,6 +121,7 @@ def test_sign_up_onboard_rate_list_watch_and_sign_out(page, catalog):
 
 def test_a_kids_profile_cannot_reach_a_horror_title(page, catalog):
     page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill("Parent")
     page.get_by_label("E-mail address").fill("family@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)

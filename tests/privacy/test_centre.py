@@ -183,7 +183,8 @@ def test_privacy_is_linked_from_every_page_for_logged_in_people(client, ada):
     for page in pages:
         assert page.status_code == 200
         html = page.content.decode()
-        assert '<a class="nav-privacy" href="/privacy/">Privacy</a>' in html
+        assert '<a class="nav-privacy" href="/privacy/">' in html
+        assert '<span class="nav-privacy-text">Privacy</span></a>' in html
         assert (
             '<nav class="footer-links" aria-label="Privacy"><a href="/privacy/">'
             in html

@@ -252,16 +252,43 @@ def test_export_page_refuses_a_fourth_export_with_429(
     assert DataExport.objects.filter(user=account).count() == 3
 
 
+def test_the_export_page_says_when_an_export_will_be_ready_from_recent_builds(
+    client, account
+):
+    now = timezone.now()
+    for seconds in (20, 50, 140):  # the slowest recent build, rounded up
+        DataExport.objects.create(
+            user=AccountFactory(),
+            status=DataExport.Status.READY,
+            created_at=now - timedelta(seconds=seconds),
+            finished_at=now,
+        )
+    client.force_login(account)
+
+    html = client.get(reverse("privacy:export")).content.decode()
+
+    assert "background, usually ready within 3 minutes." in html
+
+
 def test_export_page_button_asks_for_an_export(client, account, export_dir, on_commit):
     client.force_login(account)
     page = client.get(reverse("privacy:export"))
+    html = page.content.decode()
     assert page.status_code == 200
-    assert "Download my data" in page.content.decode()
+    assert "Download my data" in html
+    # The button says it builds (nothing downloads at once), and when.
+    assert 'aria-describedby="export-how">Build my export</button>' in html
+    assert "background, usually ready within a few minutes." in html
 
     with on_commit():
         response = client.post(reverse("privacy:export"))
 
     assert response.status_code == 302
+    told = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert told == [
+        "Your export is being built: usually ready within a few minutes. "
+        "Its download link appears below when it is ready."
+    ]
     assert DataExport.objects.get(user=account).status == DataExport.Status.READY
 
 
@@ -292,7 +319,10 @@ def test_export_request_button_is_enabled_again_once_the_export_is_ready(
     export = services.data_export_request(user=account)
     url = reverse("privacy:export_status", args=[export.pk])
     form_tag = '<form id="export-request" method="post" action="/privacy/export/"'
-    button = '<button type="submit" class="button button-{}>Download my data'
+    button = (
+        '<button type="submit" class="button button-{} '
+        'aria-describedby="export-how">Build my export'
+    )
 
     page = client.get(reverse("privacy:export")).content.decode()
     waiting = client.get(url, headers={"HX-Request": "true"}).content.decode()

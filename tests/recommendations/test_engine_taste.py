@@ -4,7 +4,13 @@ liked, how much, and their genre mix. No database."""
 import numpy as np
 import pytest
 
-from recommendations.engine.taste import genre_mix, liked_in_mix, liked_weights
+from recommendations.engine.taste import (
+    genre_mix,
+    history_words,
+    liked_history,
+    liked_in_mix,
+    liked_weights,
+)
 
 
 def test_ratings_from_three_stars_weigh_their_stars_and_lower_ones_nothing():
@@ -91,3 +97,20 @@ def test_no_liked_title_in_the_catalog_is_no_mix():
     assert genre_mix({}, IDS, FEATURES).tolist() == [0.0, 0.0, 0.0]
     assert genre_mix({}, IDS[:0], FEATURES[:0]).tolist() == [0.0, 0.0, 0.0]
     assert liked_in_mix({}, IDS, FEATURES) == 0
+
+
+def test_the_taste_says_which_signals_it_is_made_of():
+    history = liked_history(
+        ratings={1: 4.0, 2: 2.0},
+        viewings=[(3, 0.1, False), (4, 0.9, True)],
+        feedback={5: {"pick"}, 4: {"thumbs_down"}, 6: {"thumbs_up", "pick"}},
+    )
+
+    # 2 is rated too low, 3 abandoned, 4 turned down: none is liked.
+    assert history == {1: (0.8, "rated"), 5: (0.8, "pick"), 6: (1.0, "thumbs_up")}
+    assert history_words(s for _, s in history.values()) == (
+        "what you rated, liked or picked"
+    )
+    assert history_words(["pick", "rated"]) == "what you rated or picked"
+    assert history_words(["watched"]) == "what you watched"
+    assert history_words([]) == "what you like"

@@ -15,6 +15,7 @@ from activity.models import Rating, ViewingEvent
 from catalog.models import Title
 from consent.models import PrivacySettings
 from privacy.models import ConsentEvent
+from recommendations.home.rows import FIRST_SCREEN, REPEATABLE, SHELVES
 from recommendations.models import RowEngagement, SeedExclusion
 from recommendations.services import engagement
 from tests.factories import (
@@ -80,7 +81,7 @@ def test_the_home_renders_every_row_of_the_profile_in_one_response(client, viewe
     assert page.count('<p class="row-reason">') == len(rows)
     assert "% match</span>" in page
     title = Title.objects.get(title=rows[names[1]][0])
-    why = reverse("recommendations:why", args=[title.pk])
+    why = reverse("recommendations:why", args=[title.pk]) + "?row=top-picks"
     assert f'href="/titles/{title.pk}/?row=top-picks"' in page
     assert f'<a class="why-load" href="{why}" hx-get="{why}"' in page
     assert '<svg class="bubble-svg"' in page
@@ -88,12 +89,32 @@ def test_the_home_renders_every_row_of_the_profile_in_one_response(client, viewe
     assert "row-load" not in page  # nothing is left to load later
 
 
-def test_a_title_shows_once_on_the_first_screen_and_twice_at_most(client, viewer):
-    rows = list(home_rows(get_home(client).content.decode()).values())
+def test_the_bubble_meter_comes_after_the_rows_not_before_the_first(client, viewer):
+    page = get_home(client).content.decode()
 
-    first_screen = [t for row in rows[:4] for t in row]
-    everything = [t for row in rows for t in row]
+    # Content first: the first row leads; the meter sits below the rows, by the
+    # controls its "Explore beyond your usual" link leads to.
+    first_row = page.index('<section class="row home-row')
+    last_row = page.rindex('<section class="row home-row')
+    meter = page.index('<section class="bubble"')
+    assert first_row < last_row < meter < page.index('id="home-controls"')
+
+
+def test_a_title_shows_in_one_row_of_suggestions_and_once_on_the_first_screen(
+    client, viewer
+):
+    page = get_home(client).content.decode()
+    rows = [(m["kind"], home_rows(m[0]).popitem()[1]) for m in _SECTION.finditer(page)]
+
+    others = [(kind, titles) for kind, titles in rows if kind not in SHELVES]
+    suggested = [t for kind, ts in others if kind not in REPEATABLE for t in ts]
+    assert len(suggested) >= 60  # a full page: several rows of suggestions
+    assert len(suggested) == len(set(suggested))
+    first_screen = [
+        t for kind, ts in rows[:FIRST_SCREEN] if kind not in SHELVES for t in ts
+    ]
     assert len(first_screen) == len(set(first_screen))
+    everything = [t for _, ts in others for t in ts]
     assert max(everything.count(t) for t in everything) <= 2
 
 

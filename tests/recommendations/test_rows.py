@@ -31,6 +31,7 @@ from recommendations.home.page import (
     page_builder,
 )
 from recommendations.home.rows import PERSONAL_ORDER, ROW_LENGTH, RowDraft
+from recommendations.home.signals import taste_of
 from recommendations.home.snapshot import catalog_snapshot
 from recommendations.home.why import why_this
 from recommendations.models import (
@@ -407,6 +408,31 @@ def test_trending_now_follows_the_trend_table_and_computes_it_when_empty(world):
     assert world.names(world.builder(ada).trending()) == ["B", "D", "A", "C"]
 
 
+def test_every_card_of_a_row_says_the_same_kind_of_line(world):
+    ranked = [f"C{n:02}" for n in range(1, 26)]
+    world.titles(*ranked, "T1", "T2", "T3", "T4")
+    ada = world.profile()
+    world.candidates(ada, ranked)  # C25 is a candidate, but past Top picks
+    for name in ("C25", "T1", "T2", "T3", "T4"):
+        for _ in range(3):
+            RatingFactory(title=world.t[name], updated_at=NOW)
+
+    page = page_of(ada)
+
+    # Trending says why on every card, the one that is also a candidate too
+    # (it said "…% match" there, "Trending in Sci-Fi" on the rest).
+    trending = row_of(page, "trending")
+    assert "C25" in names(trending)
+    assert [(t.match, t.why) for t in trending.titles] == [
+        (None, "Trending in Sci-Fi")
+    ] * len(trending.titles)
+    # Rows ranked for the profile give a match on every card.
+    top = row_of(page, "top-picks")
+    assert all(t.match is not None for t in top.titles)
+    for row in page.rows:
+        assert len({t.match is None for t in row.titles}) == 1, row.kind
+
+
 def test_top_10_counts_the_last_day_of_activity(world):
     day = [f"T{n:02}" for n in range(12)]
     world.titles(*day, "Week")
@@ -477,10 +503,34 @@ def test_genre_rows_follow_the_profiles_affinity_and_its_scores(world):
         ("Comedy you’ll like", "genre", "genre-comedy"),
     ]
     assert (
-        drafts[0].reason == "Sci-Fi is 75% of what you watch; these are ranked for you."
+        drafts[0].reason == "Sci-Fi is 75% of what you rated; these are ranked for you."
     )
     assert world.names(drafts[0]) == ["S8", "SC", "S4", "S7", "S6"]
     assert world.names(drafts[1]) == ["C5", "SC", "C2", "C3", "C4"]
+
+
+def test_a_genre_row_says_its_share_is_of_what_was_rated_or_picked_not_watched(world):
+    rated = world.titles("S1", "S2")
+    picked = world.titles("S3") + world.titles("C1", genre="Comedy")
+    world.titles("S4", "S5", "S6", "S7", "S8")
+    ada = world.profile(rated=())
+    for title in rated:
+        RatingFactory(profile=ada, title=title, value=5.0)
+    for title in picked:
+        FeedbackFactory(profile=ada, title=title, kind=Feedback.Kind.PICK)
+    world.candidates(ada, ["S8", "S4", "S7", "S6", "S5"])
+    builder = world.builder(ada)
+
+    drafts = builder.genre_rows()
+
+    # Nothing was watched: the sentence names what the share is of, and the
+    # number is the taste the privacy centre shows (the same function).
+    share = next(g.share for g in taste_of(ada).genres if g.name == "Sci-Fi")
+    assert drafts[0].reason == (
+        f"Sci-Fi is {round(share * 100)}% of what you rated or picked; "
+        "these are ranked for you."
+    )
+    assert taste_of(ada).made_of == "what you rated or picked"
 
 
 def test_hidden_gems_are_well_predicted_and_less_rated(world):
@@ -603,8 +653,8 @@ def test_continue_watching_and_my_list(world):
         page.rows[0].titles[0].viewing_id
         == ViewingEvent.objects.get(title=world.t["B"]).pk
     )
-    # A is on My List too, but already on the first screen (Continue watching).
-    assert names(row_of(page, "my-list")) == ["E"]
+    # A shelf is the list it names: A is in progress and on My List, in both.
+    assert names(row_of(page, "my-list")) == ["A", "E"]
     assert ListItem.objects.filter(profile=ada).count() == 2
 
 
@@ -643,8 +693,9 @@ def test_rows_the_profile_engages_with_rise_two_places_per_doubling(world):
         "because-0",
         "short",
         "top-picks",
-        "because-1",
         "trending",
+        "because-1",
+        "region",
         "gems",
         "my-list",
         "top10",
@@ -657,25 +708,30 @@ def test_rows_the_profile_engages_with_rise_two_places_per_doubling(world):
     ]
 
 
-def test_a_title_shows_once_on_the_first_screen_and_at_most_twice_on_the_page():
+def test_a_title_shows_in_one_row_of_suggestions_and_once_on_the_first_screen():
     drafts = [
+        _draft("continue", [1, 30], min_len=1),
         _draft("top-picks", [1, 2, 3, 4, 5]),
         _draft("trending", [1, 2, 6, 7, 8, 9]),
         _draft("gems", [1, 2, 3, 4]),  # left with nothing new: dropped
         _draft("because-0", [10, 6, 11, 12, 13]),
         _draft("new", [1, 6, 14, 15, 16, 17]),
         _draft("top10", [20, 1, 6, 10, 21, 22], max_len=4),
+        _draft("genre-0", [20, 21, 1, 23, 24, 25, 26]),
         _draft("my-list", [1], min_len=1),
     ]
 
     kept = _dedupe(drafts)
 
     assert [(d.slot, d.ids) for d in kept] == [
+        ("continue", [1, 30]),  # a shelf holds nothing back...
         ("top-picks", [1, 2, 3, 4, 5]),
         ("trending", [6, 7, 8, 9]),
-        ("because-0", [10, 11, 12, 13]),
-        ("new", [14, 15, 16, 17]),  # the fourth row: still the first screen
-        ("top10", [20, 1, 6, 10]),  # 1, 6 and 10 for the second time
+        ("because-0", [10, 11, 12, 13]),  # the fourth row: still the first screen
+        ("new", [14, 15, 16, 17]),
+        ("top10", [20, 1, 6, 10]),  # a chart may show 1, 6 and 10 a second time
+        ("genre-0", [21, 23, 24, 25, 26]),  # suggestions never repeat
+        ("my-list", [1]),  # ...and is kept whole
     ]
 
 
