@@ -47,6 +47,7 @@ from activity.forms import (
 )
 from activity.models import RATING_VALUES, Feedback, ListItem, ViewingEvent
 from catalog.models import Episode, Title
+from config.links import parse_id
 from consent.policy import may_store_viewing, private_session_on
 from recommendations.services.engagement import row_engagement_note
 
@@ -293,10 +294,10 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
     viewing = None
     heartbeat_url = ""
     if "viewing" in request.GET:
-        viewing_id = request.GET["viewing"]
-        if not viewing_id.isdigit():
+        viewing_id = parse_id(request.GET["viewing"])
+        if viewing_id is None:
             raise Http404("No such viewing.")
-        viewing = _viewing_or_404(request, int(viewing_id))
+        viewing = _viewing_or_404(request, viewing_id)
         if viewing.title_id != title.pk:
             raise Http404("No such viewing.")
         viewing.profile = request.profile
@@ -341,10 +342,11 @@ def play(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _episode_or_404(title: Title, episode_id: str | int) -> Episode:
     """One of the title's episodes; anything else is a 404."""
-    if not str(episode_id).isdigit():
+    pk = parse_id(episode_id)
+    if pk is None:
         raise Http404("No such episode.")
     try:
-        return selectors.episodes_of(title).get(pk=int(episode_id))
+        return selectors.episodes_of(title).get(pk=pk)
     except Episode.DoesNotExist:
         raise Http404("No such episode.") from None
 

@@ -27,3 +27,20 @@ def reverse_pk(name: str, pk: int) -> str:
 def _around_pk(name: str, urlconf: str, prefix: str) -> tuple[str, str]:
     head, _, tail = reverse(name, args=[_MARK], urlconf=urlconf).partition(_MARK)
     return head, tail
+
+
+#: The largest id a row can have (PostgreSQL's bigint).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """The id a query string or a form gives, or None when it is not one.
+
+    Only ASCII digits make an id: ``str.isdigit`` also accepts "²" or "①",
+    which ``int()`` then refuses (a 500); an id past any row's is none either.
+    """
+    text = str(raw) if raw is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None

@@ -35,6 +35,7 @@ from accounts.access import (
 )
 from accounts.forms import ConfirmPasswordForm
 from accounts.models import Profile
+from config.links import parse_id
 from privacy import selectors, services
 from privacy.models import DataExport, ErasureReceipt
 
@@ -170,10 +171,10 @@ class EraseAccountForm(_PasswordForm):
 
 def _posted_profile(request: HttpRequest) -> Profile:
     """The profile named by the form: one of the user's, else 404; 400 if unreadable."""
-    raw = request.POST.get("profile", "")
-    if not raw.isdigit():
+    pk = parse_id(request.POST.get("profile", ""))
+    if pk is None:
         raise _BadRequest("Choose a profile.")
-    return access_profile(request.user, int(raw))
+    return access_profile(request.user, pk)
 
 
 class _BadRequest(Exception):

@@ -46,6 +46,7 @@ from accounts.models import Profile
 from activity import services as activity_services
 from activity.models import Feedback, SearchEvent, ViewingEvent
 from catalog.models import Genre
+from config.links import parse_id
 from consent import policy
 from consent.context import REGION_CHOICES, REGIONS, WEATHER_CHOICES
 from consent.models import PrivacySettings
@@ -86,9 +87,10 @@ def _profile_id(raw: str | None) -> int | None:
     the caller's when it is not a number (raised as ValueError)."""
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
+    pk = parse_id(raw)
+    if pk is None:
         raise ValueError("A profile is given by its number.")
-    return int(raw)
+    return pk
 
 
 def _chosen_profile(request: HttpRequest, raw: str | None) -> Profile:
@@ -488,12 +490,14 @@ def erase_item(request: HttpRequest) -> HttpResponse:
     the active one): the form of the Ratings and History shelves' delete
     buttons. To htmx it answers the shelf's note in place of the item."""
     raw_profile, item_id = request.POST.get("profile", ""), request.POST.get("item")
-    if not (raw_profile or request.profile) or not (item_id or "").isdigit():
+    if not (raw_profile or request.profile) or parse_id(item_id) is None:
         return _bad_request(request, ["Say which profile's item to erase."])
     try:
         profile = _chosen_profile(request, raw_profile)
         erased = services.erase_item(
-            profile=profile, kind=request.POST.get("kind", ""), item_id=int(item_id)
+            profile=profile,
+            kind=request.POST.get("kind", ""),
+            item_id=parse_id(item_id),
         )
     except ValueError as bad:
         return _bad_request(request, [str(bad)])

@@ -43,6 +43,7 @@ import numpy as np
 
 from accounts.models import Profile
 from catalog.models import Collection, Title
+from config.links import parse_id
 from consent.policy import hidden_genre_ids, settings_for
 from recommendations.home.context import viewer_region
 from recommendations.home.rows import (
@@ -176,8 +177,8 @@ class RowRef:
         if key in _PLAIN_KINDS:
             return cls(kind=key)
         kind, _, rest = key.partition("-")
-        if kind == "because" and rest.isdigit():
-            return cls(kind=kind, seed_id=int(rest))
+        if kind == "because" and parse_id(rest) is not None:
+            return cls(kind=kind, seed_id=parse_id(rest))
         if kind in ("genre", "collection") and rest:
             return cls(kind=kind, slug=rest)
         return None
