@@ -103,3 +103,8 @@ def gunicorn_command(port: int) -> list[str]:
         "--log-level",
         "warning",
     ]
+
+
+def percentile_ms(seconds: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted latencies in seconds, in milliseconds."""
+    return round(1000 * seconds[min(len(seconds) - 1, int(q * len(seconds)))], 1)

@@ -24,6 +24,7 @@ from _setup import (
     fresh_django,
     gunicorn_command,
     log,
+    percentile_ms,
     server_env,
     session_cookie,
 )
@@ -134,17 +135,12 @@ def load(path: str, cookie: str) -> dict:
     elapsed = time.monotonic() - began
     latencies.sort()
 
-    def pct(q: float) -> float:
-        return round(
-            1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1
-        )
-
     return {
         "requests": len(latencies),
         "errors": errors[0],
         "requests_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
+        "p50_ms": percentile_ms(latencies, 0.50),
+        "p99_ms": percentile_ms(latencies, 0.99),
     }
 
 

@@ -29,7 +29,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, fresh_django, gunicorn_command, log, server_env
+from _setup import (
+    ROOT,
+    fresh_django,
+    gunicorn_command,
+    log,
+    percentile_ms,
+    server_env,
+)
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", 20))
 CONCURRENCY = 8
@@ -179,15 +186,10 @@ def post_ratings() -> dict:
     elapsed = time.monotonic() - began
     latencies.sort()
 
-    def pct(q: float) -> float:
-        return round(
-            1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1
-        )
-
     return {
         "ratings_per_s": round(statuses.get(201, 0) / elapsed, 1),
-        "p50_ms": pct(0.5),
-        "p99_ms": pct(0.99),
+        "p50_ms": percentile_ms(latencies, 0.5),
+        "p99_ms": percentile_ms(latencies, 0.99),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
 

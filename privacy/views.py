@@ -132,6 +132,27 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
+#: Said under "Look up the weather" while the operator set no provider.
+NO_WEATHER_SERVICE = "This site has no weather service set up, so it is never asked."
+
+
+def _context_toggles(settings: PrivacySettings) -> list[dict]:
+    """The switches of "Context you share", drawn like the other toggles."""
+    toggles = []
+    for name, (label, help_text) in CONTEXT_TOGGLES.items():
+        if name == "weather_provider" and not provider_configured():
+            help_text = f"{help_text} {NO_WEATHER_SERVICE}"
+        toggles.append(
+            {
+                "name": name,
+                "label": label,
+                "help": help_text,
+                "on": getattr(settings, name),
+            }
+        )
+    return toggles
+
+
 def _profile_context(request: HttpRequest, profile: Profile) -> dict:
     """What the controls need to draw one profile's settings."""
     settings = policy.settings_for(profile)
@@ -141,15 +162,7 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
         "settings": settings,
         "private_session": policy.private_session_on(request.session, profile),
         "toggles": _toggles(request, profile, settings),
-        "context_toggles": [
-            {
-                "name": name,
-                "label": label,
-                "help": help_text,
-                "on": getattr(settings, name),
-            }
-            for name, (label, help_text) in CONTEXT_TOGGLES.items()
-        ],
+        "context_toggles": _context_toggles(settings),
         "region_choices": REGION_CHOICES,
         "weather_choices": WEATHER_CHOICES,
         "weather_today": (
@@ -157,7 +170,6 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
             if settings.weather_declared_on == timezone.localdate()
             else ""
         ),
-        "weather_lookup_available": provider_configured(),
         "retention_choices": PrivacySettings.Retention.choices,
         "genres": [(genre, genre.pk in hidden) for genre in Genre.objects.all()],
         "hidden_titles": list(selectors.hidden_titles(profile)),

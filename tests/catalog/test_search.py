@@ -7,12 +7,9 @@ imported once for the module. Typos are tests/catalog/test_search_typos.py's.
 """
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.management import call_command
-from django.db import transaction
 from django.test import RequestFactory
 from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
@@ -384,20 +381,6 @@ def test_misspelt_title_is_found_by_the_closest_name(db):
 
 
 # --- Ranking on the real ml-latest-small, on either database ---------------
-
-
-@pytest.fixture(scope="module")
-def movielens(django_db_setup, django_db_blocker, ml_latest_small) -> Iterator[None]:
-    """ml-latest-small imported once for these tests, rolled back after them."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("import_movielens", ml_latest_small, verbosity=0)
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def catalog(movielens, db) -> None:
-    assert Title.objects.count() == 9125
 
 
 def top(q: str, n: int) -> list[str]:

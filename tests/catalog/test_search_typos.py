@@ -6,11 +6,8 @@ and PostgreSQL forgive the same typos. CI runs this file on PostgreSQL (the
 suite) and again on SQLite (a step of .ci/run).
 """
 
-from collections.abc import Iterator
-
 import pytest
-from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 
 from catalog import services
@@ -197,21 +194,6 @@ MISSPELLED = [
     ("cite des enfants perdus", "The City of Lost Children", 1995),
     ("Walle", "WALL·E", 2008),
 ]
-
-
-@pytest.fixture(scope="module")
-def movielens(django_db_setup, django_db_blocker, ml_latest_small) -> Iterator[None]:
-    """ml-latest-small imported once for these tests (any database: about 5 s
-    on SQLite), rolled back after them."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("import_movielens", ml_latest_small, verbosity=0)
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def catalog(movielens, db) -> None:
-    assert Title.objects.count() == 9125
 
 
 def test_misspelled_set_is_thirty_distinct_queries():
