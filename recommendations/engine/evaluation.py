@@ -108,13 +108,112 @@ def ranking_metrics(
     metrics["diversity"] = (
         None if item_features is None else _diversity(top, present, item_features)
     )
+    metrics.update(exposure_metrics(shown, item_popularity, k=k))
     return metrics
 
 
-def _accuracy(
+def popularity_percentiles(item_popularity: np.ndarray) -> np.ndarray:
+    """Each title's popularity percentile, 0..100, 100 = the most interacted."""
+    popularity = np.asarray(item_popularity, dtype=np.float64)
+    n = len(popularity)
+    if n < 2:
+        return np.full(n, 100.0)
+    order = np.argsort(popularity, kind="stable")
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.arange(n, dtype=np.float64)
+    # Ties share their average rank.
+    _, first, inverse = np.unique(
+        popularity[order], return_index=True, return_inverse=True
+    )
+    counts = np.diff(np.r_[first, n])
+    average = first + (counts - 1) / 2.0
+    ranks[order] = average[inverse]
+    return 100.0 * ranks / (n - 1)
+
+
+def short_head(item_popularity: np.ndarray, share: float = 0.2) -> np.ndarray:
+    """Mask of the most popular titles that together make up ``share`` of all
+    interactions (the title that crosses the line is in the head)."""
+    popularity = np.asarray(item_popularity, dtype=np.float64)
+    head = np.zeros(len(popularity), dtype=bool)
+    total = popularity.sum()
+    if total <= 0:
+        return head
+    order = np.argsort(-popularity, kind="stable")
+    cumulative = np.cumsum(popularity[order])
+    n_head = int(np.searchsorted(cumulative, share * total, side="left")) + 1
+    head[order[:n_head]] = True
+    return head
+
+
+def gini(counts: np.ndarray) -> float:
+    """Gini coefficient of non-negative counts (0 = equal; 0.0 for no counts)."""
+    x = np.sort(np.asarray(counts, dtype=np.float64))
+    n, total = len(x), x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    index = np.arange(1, n + 1)
+    return float(np.sum((2 * index - n - 1) * x) / (n * total))
+
+
+def effective_catalog_size(counts: np.ndarray) -> float:
+    """Gomez-Uribe & Hunt's effective catalog size of exposure counts."""
+    x = np.sort(np.asarray(counts, dtype=np.float64))[::-1]
+    total = x.sum()
+    if total <= 0:
+        return 0.0
+    p = x / total
+    return float(2.0 * np.sum(p * np.arange(1, len(p) + 1)) - 1.0)
+
+
+def exposure_metrics(
+    shown: np.ndarray, item_popularity: np.ndarray, *, k: int
+) -> dict[str, float | None]:
+    """Popularity bias and concentration of the titles in ``shown`` (one dense
+    item index per slot); see the module docstring."""
+    shown = np.asarray(shown, dtype=np.int64)
+    names = (
+        f"popularity_percentile@{k}",
+        f"gini@{k}",
+        f"long_tail_share@{k}",
+        f"effective_catalog_size@{k}",
+    )
+    if shown.size == 0:
+        return dict.fromkeys(names)
+    counts = np.bincount(shown, minlength=len(item_popularity))
+    values = (
+        float(popularity_percentiles(item_popularity)[shown].mean()),
+        gini(counts),
+        float(1.0 - short_head(item_popularity)[shown].mean()),
+        effective_catalog_size(counts),
+    )
+    return dict(zip(names, values, strict=True))
+
+
+def accuracy_per_user(
+    recommended: np.ndarray, relevant: list[np.ndarray], *, k: int = 10
+) -> dict[str, np.ndarray]:
+    """Precision, recall, NDCG and MAP at k of each user's list, NaN for a user
+    with no relevant title (see the module docstring for each definition).
+
+    The paired comparison of two configurations (``engine.comparison``)
+    bootstraps these; :func:`ranking_metrics` reports their means.
+    """
+    recommended = np.asarray(recommended)
+    if recommended.ndim != 2 or recommended.shape[1] < k or k < 1:
+        raise ValueError(f"recommended must be (n_users, >= k={k}) and k >= 1.")
+    if len(relevant) != recommended.shape[0]:
+        raise ValueError(
+            f"{len(relevant)} relevant sets for {recommended.shape[0]} users."
+        )
+    top = recommended[:, :k].astype(np.int64)
+    return _accuracy_rows(top, top >= 0, relevant, k)
+
+
+def _accuracy_rows(
     top: np.ndarray, present: np.ndarray, relevant: list[np.ndarray], k: int
-) -> dict[str, float | int | None]:
-    """Precision, recall, NDCG and MAP at k, from one boolean hit matrix."""
+) -> dict[str, np.ndarray]:
+    """Per-user precision, recall, NDCG and MAP at k from one boolean hit matrix."""
     n_users = top.shape[0]
     lengths = np.fromiter((len(r) for r in relevant), dtype=np.int64, count=n_users)
     rel_items = (
@@ -130,30 +229,39 @@ def _accuracy(
     n_relevant = np.bincount(rel_keys // max(n_keys, 1), minlength=n_users)
 
     row_keys = np.arange(n_users)[:, None] * n_keys + top
-    hits = present & np.isin(row_keys, rel_keys)
+    hits = (present & np.isin(row_keys, rel_keys)).astype(np.float64)
 
     scored = n_relevant > 0
-    hits = hits[scored].astype(np.float64)
-    n_relevant = n_relevant[scored]
-    names = (f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"map@{k}")
-    if not scored.any():
-        return dict.fromkeys(names, 0.0) | {"users": 0}
-
+    safe_relevant = np.maximum(n_relevant, 1)
     n_hits = hits.sum(axis=1)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    ideal = np.cumsum(discounts)[np.minimum(n_relevant, k) - 1]
-    ndcg = (hits @ discounts) / ideal
+    ideal = np.cumsum(discounts)[np.minimum(safe_relevant, k) - 1]
     precision_at_i = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
-    average_precision = (precision_at_i * hits).sum(axis=1) / np.minimum(n_relevant, k)
     values = (
         n_hits / k,
-        n_hits / n_relevant,
-        ndcg,
-        average_precision,
+        n_hits / safe_relevant,
+        (hits @ discounts) / ideal,
+        (precision_at_i * hits).sum(axis=1) / np.minimum(safe_relevant, k),
     )
+    names = (f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"map@{k}")
     return {
-        name: float(np.mean(value)) for name, value in zip(names, values, strict=True)
-    } | {"users": int(scored.sum())}
+        name: np.where(scored, value, np.nan)
+        for name, value in zip(names, values, strict=True)
+    }
+
+
+def _accuracy(
+    top: np.ndarray, present: np.ndarray, relevant: list[np.ndarray], k: int
+) -> dict[str, float | int | None]:
+    """Precision, recall, NDCG and MAP at k, averaged over the users that have
+    a relevant title."""
+    per_user = _accuracy_rows(top, present, relevant, k)
+    scored = ~np.isnan(per_user[f"ndcg@{k}"])
+    if not scored.any():
+        return dict.fromkeys(per_user, 0.0) | {"users": 0}
+    return {name: float(np.mean(value[scored])) for name, value in per_user.items()} | {
+        "users": int(scored.sum())
+    }
 
 
 def _diversity(

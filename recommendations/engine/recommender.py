@@ -9,16 +9,27 @@ with both standardised per profile over the rankable titles. ``blend`` is a
 setting chosen by measurement (``manage.py evaluate``): on ml-latest-small
 any positive weight lowered NDCG@10 a little, so the default is 0 and the
 predicted rating serves as the match score shown beside each title.
+
+Titles nobody had engaged with at training (so without an EASE column) are
+scored by the content model (``content``): their predicted columns join the
+EASE scores before the per-profile standardisation, so they compete on the
+same scale.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import isotonic_regression
 
+from recommendations.engine.content import ContentModel, nearest_with_cold
 from recommendations.engine.dataset import index_of
 from recommendations.engine.neighbours import NeighbourModel
-from recommendations.engine.ranking import RankingModel, engagement_matrix
+from recommendations.engine.ranking import (
+    RankingModel,
+    engagement_matrix,
+    recency_weights,
+)
 from recommendations.engine.rating import RatingModel
 
 
@@ -32,6 +43,9 @@ class History:
     hidden: np.ndarray  # title ids never to recommend (not interested, hidden)
     negative: np.ndarray | None = None  # explicit "no" rows, aligned with items
     use_trained_vector: bool = True  # False when signals changed since training
+    #: Unix seconds per row, aligned with items: the newest weigh most when
+    #: the model has a recency half-life (None: every row weighs the same).
+    times: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,21 @@ class Candidates:
     title_ids: np.ndarray  # best first
     scores: np.ndarray  # ranking score
     predicted: np.ndarray  # predicted rating, clipped to the scale
+
+
+def in_order(predicted: np.ndarray) -> np.ndarray:
+    """Predicted ratings along a ranked list, made non-increasing.
+
+    The card's match comes from the rating model and the order from the
+    ranking model; where they disagree (a 3.7★ title ranked above a 4.4★
+    one), the pair shares its mean. This is the least-squares closest
+    non-increasing sequence (isotonic regression), so a card never shows a
+    higher match than the one before it and the numbers stay the rating
+    model's, averaged over the disagreeing stretch.
+    """
+    if len(predicted) < 2:
+        return predicted
+    return isotonic_regression(predicted, increasing=False).x
 
 
 def _standardise(scores: np.ndarray) -> np.ndarray:
@@ -53,11 +82,54 @@ class Recommender:
     rating: RatingModel | NeighbourModel
     ranking: RankingModel
     blend: float = 0.1
+    #: Scores the titles without an EASE column from their content (None: no
+    #: content features at training, or a model file from before them).
+    content: ContentModel | None = None
+    #: History rows' half-life in items for the ranking (None: no recency).
+    recency_half_life: float | None = None
+
+    @property
+    def title_ids(self) -> np.ndarray:
+        """Every title it can rank: the EASE titles, then the cold titles."""
+        if self.content is None:
+            return self.ranking.item_ids
+        return np.concatenate([self.ranking.item_ids, self.content.cold_ids])
+
+    def columns(self, title_ids: np.ndarray) -> np.ndarray:
+        """Positions of ``title_ids`` in :attr:`title_ids`; -1 where absent."""
+        cols = index_of(self.ranking.item_ids, title_ids)
+        if self.content is not None:
+            cold = index_of(self.content.cold_ids, title_ids)
+            cols = np.where(cold >= 0, cold + len(self.ranking.item_ids), cols)
+        return cols
+
+    def is_new(self, title_ids: np.ndarray) -> np.ndarray:
+        """Which titles had no interaction at all when it was trained (the
+        content model scores them; cards say "New")."""
+        if self.content is None:
+            return np.zeros(len(title_ids), bool)
+        return np.isin(title_ids, self.content.new_title_ids())
+
+    def nearest(self, title_id: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``RankingModel.nearest`` with the cold titles a title's presence
+        lifts (their predicted weights); for a cold title, the EASE titles its
+        predicted column leans on most. Most first: (title ids, weights)."""
+        if self.content is None:
+            return self.ranking.nearest(title_id, count)
+        return nearest_with_cold(self.ranking, self.content, title_id, count)
+
+    def _recency(self, h: History) -> np.ndarray:
+        """Each history row's weight: 1, or by its place from the newest row."""
+        if not self.recency_half_life or h.times is None:
+            return np.ones(len(h.items))
+        return recency_weights(
+            np.zeros(len(h.items), np.int64), h.times, h.items, self.recency_half_life
+        )
 
     @property
     def _rating_rows(self) -> np.ndarray:
         """For each rankable title, its row in the rating model (-1 if unknown)."""
-        return index_of(self.rating.item_ids, self.ranking.item_ids)
+        return index_of(self.rating.item_ids, self.title_ids)
 
     def predicted_ratings(self, histories: list[History]) -> np.ndarray:
         """Profiles × rankable titles: trained vectors where valid, else fold-in."""
@@ -108,11 +180,14 @@ class Recommender:
         if not histories:
             return []
         n_items = len(self.ranking.item_ids)
-        users, items, negative, seen = [], [], [], []
+        title_ids = self.title_ids
+        users, items, negative, seen, weights = [], [], [], [], []
         for n, h in enumerate(histories):
             cols = index_of(self.ranking.item_ids, h.items)
             ok = cols >= 0
-            seen.append(cols[ok])
+            weights.append(self._recency(h)[ok])
+            seen_cols = self.columns(h.items)
+            seen.append(seen_cols[seen_cols >= 0])
             users.append(np.full(ok.sum(), n))
             items.append(cols[ok])
             no = np.zeros(len(h.items), bool) if h.negative is None else h.negative
@@ -122,11 +197,15 @@ class Recommender:
             np.concatenate(items),
             np.concatenate(negative),
             (len(histories), n_items),
+            np.concatenate(weights),
         )
         # In B's own dtype: a float64 X would make scipy copy all of B per call.
         rank_scores = np.asarray(
             X.astype(self.ranking.B.dtype) @ self.ranking.B, dtype=np.float64
         )
+        if self.content is not None:
+            centre = rank_scores.mean(axis=1, keepdims=True)
+            rank_scores = np.hstack([rank_scores, self.content.scores(X, centre)])
         predicted = self.predicted_ratings(histories)
         final = _standardise(rank_scores)
         del rank_scores
@@ -135,9 +214,9 @@ class Recommender:
         for n, h in enumerate(histories):
             final[n, seen[n]] = -np.inf
             if len(h.hidden):
-                hidden = index_of(self.ranking.item_ids, h.hidden)
+                hidden = self.columns(h.hidden)
                 final[n, hidden[hidden >= 0]] = -np.inf
-        k = min(count, n_items)
+        k = min(count, len(title_ids))
         results = []
         top = (
             np.argpartition(-final, k - 1, axis=1)[:, :k]
@@ -150,9 +229,9 @@ class Recommender:
             results.append(
                 Candidates(
                     profile_id=h.profile_id,
-                    title_ids=self.ranking.item_ids[cols],
+                    title_ids=title_ids[cols],
                     scores=final[n, cols],
-                    predicted=np.clip(predicted[n, cols], 0.5, 5.0),
+                    predicted=in_order(np.clip(predicted[n, cols], 0.5, 5.0)),
                 )
             )
         return results
@@ -183,10 +262,12 @@ class Recommender:
             "rank_item_ids": self.ranking.item_ids,
             "B": self.ranking.B,
             "blend": np.array(self.blend),
+            "recency_half_life": np.array(self.recency_half_life or 0.0),
             "neighbours": self.ranking.item_ids[neighbour_rows]
             if neighbour_rows.size
             else neighbour_rows,
             "neighbour_weights": neighbour_weights,
+            **(self.content.to_arrays() if self.content is not None else {}),
         }
 
     @classmethod
@@ -213,4 +294,13 @@ class Recommender:
         else:
             rating = RatingModel(**common, P=a["P"], Q=a["Q"], biased=bool(a["biased"]))
         ranking = RankingModel(a["rank_item_ids"], a["B"])
-        return cls(rating, ranking, float(a["blend"]))
+        return cls(
+            rating,
+            ranking,
+            float(a["blend"]),
+            ContentModel.from_arrays(a),
+            # Files from before recency weighting have none.
+            (float(a["recency_half_life"]) or None)
+            if "recency_half_life" in a
+            else None,
+        )

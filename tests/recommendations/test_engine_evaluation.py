@@ -106,6 +106,10 @@ def test_ranking_metrics_use_only_the_first_k_columns():
         "novelty",
         "diversity",
         "users",
+        "popularity_percentile@2",
+        "gini@2",
+        "long_tail_share@2",
+        "effective_catalog_size@2",
     }
 
 
@@ -184,6 +188,10 @@ def test_ranking_metrics_with_no_relevant_titles_at_all():
         "coverage": 0.0,
         "novelty": None,
         "diversity": None,
+        "popularity_percentile@2": None,
+        "gini@2": None,
+        "long_tail_share@2": None,
+        "effective_catalog_size@2": None,
     }
 
 

@@ -18,7 +18,7 @@ from recommendations.engine.experiment import (
     fit_recommender,
     histories_of,
 )
-from recommendations.engine.recommender import History, Recommender
+from recommendations.engine.recommender import History, Recommender, in_order
 
 N_USERS, N_ITEMS = 100, 70
 FIRST_USER, FIRST_ITEM = 1_000, 5_000
@@ -128,7 +128,7 @@ def test_a_profile_unknown_to_the_rating_model_gets_folded_in(recommender):
     bu, p = rating.fold_in(seen, history.values)
     expected = rating.scores_for_vector(bu, p, rating.item_index(result.title_ids))
     np.testing.assert_allclose(
-        result.predicted, np.clip(expected, 0.5, 5.0), rtol=0, atol=1e-12
+        result.predicted, in_order(np.clip(expected, 0.5, 5.0)), rtol=0, atol=1e-12
     )
 
 
@@ -143,7 +143,7 @@ def test_trained_profiles_are_scored_with_their_trained_vectors(recommender, rat
         rating.item_index(result.title_ids),
     )[0]
     np.testing.assert_allclose(
-        result.predicted, np.clip(expected, 0.5, 5.0), rtol=0, atol=1e-12
+        result.predicted, in_order(np.clip(expected, 0.5, 5.0)), rtol=0, atol=1e-12
     )
 
 
@@ -306,3 +306,19 @@ def test_received_bytes_are_kept_only_when_they_hash_to_the_expected_sha256(tmp_
     with pytest.raises(ArtifactError, match="fails its checksum"):
         artifact.receive(tmp_path / "other", iter(damaged), sha256)
     assert list((tmp_path / "other").iterdir()) == []
+
+
+def test_the_match_never_rises_down_the_list(recommender, ratings):
+    """A card's match (the predicted rating) never exceeds the one before it,
+    so the number on a card cannot contradict the order of the row."""
+    for result in recommender.candidates(histories_of(ratings, ratings.users[:8]), 50):
+        assert np.all(np.diff(result.predicted) <= 1e-12)
+
+
+def test_in_order_only_averages_the_stretches_that_disagree():
+    # 3.7 ranked above 4.4: the pair shares its mean; agreeing ends stay.
+    np.testing.assert_allclose(
+        in_order(np.array([4.6, 3.7, 4.4, 3.0])), [4.6, 4.05, 4.05, 3.0]
+    )
+    already = np.array([4.5, 4.0, 3.5])
+    np.testing.assert_array_equal(in_order(already), already)
