@@ -87,6 +87,12 @@ def training_config(conf: dict) -> TrainingConfig:
         max_items=conf["MAX_ITEMS"],
         blend=conf["BLEND"],
         fold_in_reg=conf["FOLD_IN_REG"],
+        recency_half_life=conf["RECENCY_HALF_LIFE"] or None,
+        sequence_weight=conf["SEQUENCE_WEIGHT"],
+        sequence_window=conf["SEQUENCE_WINDOW"],
+        popularity_beta=conf["POPULARITY_BETA"],
+        validate=conf["VALIDATE"],
+        popularity_tolerance=conf["POPULARITY_TOLERANCE"],
     )
 
 
@@ -227,8 +233,14 @@ def main() -> None:
         lam=config.ease_lambda,
         min_profiles=config.min_profiles,
         max_items=config.max_items,
+        sequence_weight=config.sequence_weight,
+        sequence_window=config.sequence_window,
+        popularity_beta=config.popularity_beta,
+        recency_half_life=config.recency_half_life,
     )
-    model = Recommender(rating, ranking, config.blend)
+    model = Recommender(
+        rating, ranking, config.blend, recency_half_life=config.recency_half_life
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
         path = Path(folder) / "model.npz"

@@ -118,6 +118,12 @@ class HomeItem(serializers.Serializer):
         ", “S2:E4” for the episode a series resumes at, “Trending in Drama”…); "
         "may be empty.",
     )
+    new = serializers.BooleanField(
+        source="is_new",
+        help_text="The card's “New” flag: in Top picks and “Because you…” rows, "
+        "a title nobody had watched when the model was trained (placed by its "
+        "content), or one added in the last 30 days and not yet rated.",
+    )
     rank = serializers.IntegerField(
         help_text="On the Top 10, its chart number; elsewhere its place among "
         "the row's picks (from 1)."

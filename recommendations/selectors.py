@@ -9,7 +9,6 @@ from django.db.models.functions import Coalesce
 from accounts.models import Profile
 from activity.models import Feedback, Rating
 from catalog.models import Title, TitleQuerySet
-from recommendations.engine.dataset import index_of
 from recommendations.models import SeedExclusion
 from recommendations.services import training
 
@@ -21,17 +20,17 @@ _OVERFETCH = 3
 
 def similar_title_ids(title_id: int, limit: int) -> list[int] | None:
     """The active model's nearest titles to ``title_id``, most similar first
-    (``RankingModel.nearest``), from the model that serves (a version whose
-    file fails falls back to the one before it). ``None`` when no model serves
-    or the title is not in it.
+    (``Recommender.nearest``, new titles included), from the model that
+    serves (a version whose file fails falls back to the one before it).
+    ``None`` when no model serves or the title is not in it.
     """
     serving = training.serving_model()
     if serving is None:
         return None
-    ranking = serving[1].ranking
-    if index_of(ranking.item_ids, [title_id])[0] < 0:
+    model = serving[1]
+    if model.columns([title_id])[0] < 0:
         return None
-    title_ids, _ = ranking.nearest(title_id, limit)
+    title_ids, _ = model.nearest(title_id, limit)
     return title_ids.tolist()
 
 

@@ -24,7 +24,7 @@ from consent.context import Region
 from consent.models import PrivacySettings
 from consent.policy import hidden_genre_ids, settings_for
 from recommendations.engine import rerank
-from recommendations.engine.recommender import History
+from recommendations.engine.recommender import History, in_order
 from recommendations.home.context import viewer_region
 from recommendations.home.personal import PersonalRows
 from recommendations.home.rows import (
@@ -32,6 +32,7 @@ from recommendations.home.rows import (
     FIRST_SCREEN,
     MATCH_ROW_KINDS,
     MAX_PER_PAGE,
+    NEW_BADGE_ROW_KINDS,
     PERSONAL_ORDER,
     REPEATABLE,
     SHARED_ORDER,
@@ -90,6 +91,9 @@ class RowBuilder(PersonalRows, SharedRows):
         wanted |= {d.seed_id for d in kept if d.seed_id} | set(excluded)
         titles = self.fetch(profile, wanted)
         matches = self.matches(titles)
+        new = self.new_titles(
+            t for d in kept if d.kind in NEW_BADGE_ROW_KINDS for t in d.ids
+        )
         rows = []
         for d in kept:
             seed = titles.get(d.seed_id) if d.seed_id else None
@@ -105,6 +109,7 @@ class RowBuilder(PersonalRows, SharedRows):
                 title.why_url = f"{title.why_url}?{urlencode({'row': d.key})}"
                 title.match = matches[t] if d.kind in MATCH_ROW_KINDS else None
                 title.why = d.why.get(t, "")
+                title.is_new = d.kind in NEW_BADGE_ROW_KINDS and t in new
                 if seed is not None:
                     title.why = title.why.replace("{seed}", seed.title)
                 title.rank = d.ranks.get(t, rank)
@@ -113,6 +118,14 @@ class RowBuilder(PersonalRows, SharedRows):
             if any(title.match is None for title in row_titles):
                 for title in row_titles:  # one kind of line on every card
                     title.match = None
+            elif row_titles:
+                # The order is the ranking's (and a row's own re-ranking);
+                # the match is the rating model's. A card never shows a
+                # higher match than the card before it: where they disagree
+                # the stretch shares its mean (``engine.recommender.in_order``).
+                agreed = in_order(np.array([t.match for t in row_titles], float))
+                for title, match in zip(row_titles, agreed, strict=True):
+                    title.match = round(match)
             if row_titles:
                 rows.append(
                     Row(

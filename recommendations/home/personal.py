@@ -148,7 +148,7 @@ class PersonalRows(RowInputs):
                 break
             if sp < 0 or not self.visible[sp]:
                 continue
-            found, weights = self.model.ranking.nearest(seed, NEIGHBOURS)
+            found, weights = self.model.nearest(seed, NEIGHBOURS)
             pos = self.snap.index(found)
             keep = pos >= 0
             keep[keep] = self.recommendable[pos[keep]]

@@ -23,6 +23,8 @@ Rows (``Row.kind``), each with a reason line:
   ranking model, ordered by closeness to the seed (the model's item-item
   weight) times the profile's score (its candidates x1 down to x0.5 by
   rank, other neighbours x0.25).
+  Both include titles nobody had watched at training, placed by the content
+  model (``engine.content``); their cards say "New" (:data:`NEW_BADGE_ROW_KINDS`).
 - ``trending``: time-decayed popularity (``services.trending.trending_refresh``).
 - ``top10``: the ten titles with most activity in the day before the newest
   activity (a week, a month, eight weeks when a day has too little), numbered.
@@ -174,6 +176,11 @@ SHARED_ORDER = (
 MATCH_ROW_KINDS = frozenset(
     {"top-picks", "because", "genre", "gems", "outside", "short"}
 )
+#: Rows whose cards say "New" on a title new to the catalog: one the model
+#: had no interaction with when trained (the content model placed it), or
+#: one added in the last ``NEW_BADGE_DAYS`` days that nobody has rated yet.
+NEW_BADGE_ROW_KINDS = frozenset({"top-picks", "because"})
+NEW_BADGE_DAYS = 30
 
 
 @dataclass
@@ -396,6 +403,24 @@ class RowInputs:
 
     def ids(self, pos: Iterable[int]) -> list[int]:
         return [int(self.snap.ids[p]) for p in pos]
+
+    def new_titles(self, title_ids: Iterable[int]) -> set[int]:
+        """Which of the titles are new to the catalog (see
+        :data:`NEW_BADGE_ROW_KINDS`)."""
+        ids = np.array(sorted(set(title_ids)), dtype=np.int64)
+        if len(ids) == 0:
+            return set()
+        new = np.zeros(len(ids), bool)
+        if self.model is not None:
+            new |= self.model.is_new(ids)
+        pos = self.snap.index(ids)
+        known = pos >= 0
+        today = int(self.now.timestamp() // 86400)
+        recent = (today - self.snap.added_day[pos[known]] <= NEW_BADGE_DAYS) & (
+            self.snap.rating_count[pos[known]] == 0
+        )
+        new[known] |= recent
+        return {int(t) for t in ids[new]}
 
     def matches(self, title_ids: Iterable[int]) -> dict[int, int | None]:
         """Each title's match percentage (None when not personal or not a

@@ -542,11 +542,18 @@ class _Seeds:
         if seed not in self.seeds:
             return None
         if seed not in self.nearest:
-            found, _ = self.model.ranking.nearest(seed, NEIGHBOURS)
+            found, _ = self.model.nearest(seed, NEIGHBOURS)
             self.nearest[seed] = set(found.tolist())
         if title_id not in self.nearest[seed]:
             return None
         how, name = self.seeds[seed]
+        if self.model.is_new([title_id])[0]:
+            return _reason(
+                f"You {_seed_phrase(how, name)}; this title is new, and its "
+                f"genres and tags are like those of titles {name}'s fans loved.",
+                [YOUR_HISTORY],
+                [f"seed-{seed}"],
+            )
         return _reason(
             f"You {_seed_phrase(how, name)}; viewers who liked {name} loved this.",
             [YOUR_HISTORY],

@@ -15,9 +15,15 @@ from pathlib import Path
 import numpy as np
 from django.db.models import Q, QuerySet
 
-from activity.models import Feedback, Rating, ViewingEvent
-from catalog.importers.movielens import detect_layout, read_movies, read_ratings
+from activity.models import Feedback, Rating, TagApplication, ViewingEvent
+from catalog.importers.movielens import (
+    detect_layout,
+    read_movies,
+    read_ratings,
+    read_tags,
+)
 from catalog.models import Title
+from recommendations.engine.content import ContentFeatures, TitleFacts, content_features
 from recommendations.engine.dataset import (
     IMPLICIT_VALUES,
     NEGATIVE_SIGNALS,
@@ -199,6 +205,7 @@ def profile_histories(profile_ids: list[int]) -> list[History]:
                 items=inter.items[mine],
                 values=inter.values[mine],
                 negative=inter.negative[mine],
+                times=inter.times[mine],
                 hidden=np.concatenate([hidden_items[hidden_users == pid], unavailable]),
             )
         )
@@ -233,3 +240,55 @@ def movielens_interactions(folder: Path) -> tuple[Interactions, dict[int, np.nda
         vector[[column[g] for g in m.genres]] = 1.0
         features[m.movie_id] = vector
     return Interactions.from_lists(users, items, values, times), features
+
+
+def title_content_features() -> ContentFeatures:
+    """Content features of every available title (``engine.content``): its
+    genres, editorial tags and the tags viewers who allow training applied,
+    year, runtime and kind. For the cold-start titles' content model."""
+    genres: dict[int, list[str]] = {}
+    for t, name in Title.genres.through.objects.filter(
+        title__is_available=True
+    ).values_list("title_id", "genre__name"):
+        genres.setdefault(t, []).append(name)
+    tags: dict[int, list[str]] = {}
+    for t, name in Title.tags.through.objects.filter(
+        title__is_available=True
+    ).values_list("title_id", "tag__name"):
+        tags.setdefault(t, []).append(name)
+    for t, name in TagApplication.objects.filter(
+        title__is_available=True, profile__allow_training=True
+    ).values_list("title_id", "tag__name"):
+        tags.setdefault(t, []).append(name)
+    titles = Title.objects.available().values_list(
+        "id", "year", "runtime_minutes", "kind"
+    )
+    return content_features(
+        TitleFacts(
+            title_id=t,
+            genres=genres.get(t, ()),
+            tags=tags.get(t, ()),
+            year=year,
+            runtime_minutes=runtime,
+            kind=kind,
+        )
+        for t, year, runtime, kind in titles.iterator(chunk_size=CHUNK_ROWS)
+    )
+
+
+def movielens_content_features(folder: Path) -> ContentFeatures:
+    """The same features straight from MovieLens files: genres, the year in
+    the title, tags.csv (no runtimes; every title a movie)."""
+    layout = detect_layout(folder)
+    tags: dict[int, list[str]] = {}
+    for row in read_tags(layout):
+        tags.setdefault(row.movie_id, []).append(row.tag)
+    return content_features(
+        TitleFacts(
+            title_id=m.movie_id,
+            genres=[g for g in m.genres if g != "(no genres listed)"],
+            tags=tags.get(m.movie_id, ()),
+            year=m.clean.year,
+        )
+        for m in read_movies(layout)
+    )

@@ -68,13 +68,14 @@ def html_rows(page: str) -> list[dict]:
 
 
 def json_rows(body: dict) -> list[dict]:
-    """The same, from the API's home page (a card's meta line: its match,
-    else its caption, else its year)."""
+    """The same, from the API's home page (a card's meta line: "New on
+    Marquee" when new, then its match, else its caption, else its year)."""
 
     def meta(item: dict) -> str:
+        new = "New on Marquee " if item["new"] else ""
         if item["match"] is not None:
-            return f"{item['match']}% match"
-        return item["caption"] or (str(item["year"]) if item["year"] else "")
+            return f"{new}{item['match']}% match"
+        return new + (item["caption"] or (str(item["year"]) if item["year"] else ""))
 
     return [
         {

@@ -6,14 +6,13 @@ centre's from ``privacy.selectors.taste_profile``. They must agree share for
 share, whatever the profile did.
 """
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from accounts.models import Profile
 from privacy.selectors import taste_profile
 from recommendations.engine.ranking import RankingModel
+from recommendations.engine.recommender import Recommender
 from recommendations.home.page import page_builder
 from recommendations.models import ModelVersion, ProfileCandidates
 from recommendations.services import training
@@ -41,7 +40,7 @@ def rows_taste(profile: Profile, monkeypatch) -> dict[str, float]:
     """The genre shares the profile's home rows are built with."""
     candidate = TitleFactory()
     ids = np.array([candidate.pk], dtype=np.int64)
-    model = SimpleNamespace(ranking=RankingModel(ids, np.zeros((1, 1), np.float32)))
+    model = Recommender(None, RankingModel(ids, np.zeros((1, 1), np.float32)))
     monkeypatch.setattr(training, "recommender_for", lambda version: model)
     version = ModelVersion.objects.create(
         algorithm="svd", status=ModelVersion.Status.ACTIVE

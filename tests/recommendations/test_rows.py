@@ -7,7 +7,6 @@ the whole page.
 """
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from consent.models import PrivacySettings
 from recommendations import tasks
 from recommendations.engine import rerank
 from recommendations.engine.ranking import RankingModel
+from recommendations.engine.recommender import Recommender
 from recommendations.home.page import (
     RowBuilder,
     UnknownMood,
@@ -89,7 +89,8 @@ class World:
         for seed, near in (neighbours or {}).items():
             for rank, other in enumerate(near):
                 B[index[self.t[seed].pk], index[self.t[other].pk]] = 1.0 - 0.01 * rank
-        model = SimpleNamespace(ranking=RankingModel(np.array(ids, dtype=np.int64), B))
+        # A recommender of the ranking model alone (its rating model is never read).
+        model = Recommender(None, RankingModel(np.array(ids, dtype=np.int64), B))
         self.monkeypatch.setattr(training, "recommender_for", lambda version: model)
         self.version = ModelVersion.objects.create(
             algorithm="svd", status=ModelVersion.Status.ACTIVE
