@@ -1,7 +1,10 @@
 """Liveness and readiness probes: ``/healthz`` and ``/readyz``.
 
 - ``/healthz``: the process answers. Nothing else is checked, so a database
-  outage never gets every web process restarted.
+  outage never gets every web process restarted. It adds the active model's
+  age (``model_age_hours``, from its training's end) once this process knows
+  it: read by a background thread at most once a minute, never waited for,
+  left out while unknown (just started, or the database away).
 - ``/readyz``: whether this process can serve, and what it serves with. The
   site keeps serving without Redis (``config.cache``) and without the broker
   (the outbox relays later), so it is ready when the database answers (200)
@@ -24,11 +27,13 @@ counts any 3xx as success), with no session, cookie or CSRF token.
 """
 
 import copy
+import math
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,7 +82,7 @@ class HealthMiddleware:
             )
             response["Allow"] = "GET, HEAD"
         elif request.path_info == "/healthz":
-            response = JsonResponse({"status": "ok"})
+            response = JsonResponse(healthz())
         else:
             try:
                 response = readyz()
@@ -88,6 +93,74 @@ class HealthMiddleware:
         if request.method == "HEAD":
             response.content = b""
         return response
+
+
+def healthz() -> dict[str, Any]:
+    """The liveness answer: ok, with the active model's age when known."""
+    body: dict[str, Any] = {"status": "ok"}
+    try:
+        age = MODEL_AGE.hours()
+    except Exception:  # a probe answers, whatever happens
+        age = None
+    if age is not None:
+        body["model_age_hours"] = age
+    return body
+
+
+class _ModelAge:
+    """When the active model was made, as this process last read it.
+
+    :meth:`hours` never touches the database: it answers from the last
+    reading and, when that is older than :data:`MODEL_AGE_EVERY_S`, starts
+    one background thread to read again (its own connection, closed after;
+    a failed reading keeps the previous one).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made_at: datetime | None = None
+        self._read_at = -math.inf
+        self._reading = False
+
+    def hours(self) -> float | None:
+        with self._lock:
+            stale = time.monotonic() - self._read_at >= MODEL_AGE_EVERY_S
+            if stale and not self._reading:
+                self._reading = True
+                threading.Thread(
+                    target=self._read_in_background, name="healthz-model", daemon=True
+                ).start()
+            made_at = self._made_at
+        if made_at is None:
+            return None
+        return round((timezone.now() - made_at).total_seconds() / 3600, 1)
+
+    def read(self) -> None:
+        """Reads the active version now, in the calling thread."""
+        version = active_version()
+        made_at = (version.finished_at or version.created_at) if version else None
+        with self._lock:
+            self._made_at = made_at
+            self._read_at = time.monotonic()
+
+    def _read_in_background(self) -> None:
+        try:
+            self.read()
+        except Exception:  # the database away: the last reading stands
+            pass
+        finally:
+            with self._lock:
+                self._reading = False
+            connections[DEFAULT_DB_ALIAS].close()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._made_at, self._read_at = None, -math.inf
+
+
+#: How often, at most, /healthz reads the active model's age again.
+MODEL_AGE_EVERY_S = 60.0
+MODEL_AGE = _ModelAge()
 
 
 def readyz() -> JsonResponse:

@@ -558,12 +558,25 @@ RECOMMENDER = {
             "random_state": 0,
         },
     ),
-    "EASE_LAMBDA": env.float("RECOMMENDER_EASE_LAMBDA", default=250.0),
+    # Every training chooses EASE's lambda, the recency half-life, the
+    # sequence weight, the popularity correction and the blend on a
+    # validation split inside its training rows (recommendations/engine/
+    # validation.py); the values below are where that search starts, and
+    # what serves as they are with RECOMMENDER_VALIDATE=false.
+    "VALIDATE": env.bool("RECOMMENDER_VALIDATE", default=True),
+    "EASE_LAMBDA": env.float("RECOMMENDER_EASE_LAMBDA", default=500.0),
     "MIN_PROFILES": 3,
     "MAX_ITEMS": env.int("RECOMMENDER_MAX_ITEMS", default=6000),
-    # Weight of the predicted rating in the row order (EASE carries the rest);
-    # on ml-latest-small 0.0 ranks best on both splits (NDCG@10 0.3895 vs
-    # 0.3884 at 0.1, random split; 0.1393 vs 0.1389, time split).
+    # Half-life, in history items, of a row's weight when ranking (0 = off).
+    "RECENCY_HALF_LIFE": env.float("RECOMMENDER_RECENCY_HALF_LIFE", default=5.0),
+    # Weight of the "next title" model beside EASE, and its window in rows.
+    "SEQUENCE_WEIGHT": env.float("RECOMMENDER_SEQUENCE_WEIGHT", default=0.5),
+    "SEQUENCE_WINDOW": 20,
+    # Ranking columns scaled by popularity ** -beta; validation takes the
+    # largest beta that costs at most POPULARITY_TOLERANCE of NDCG@10.
+    "POPULARITY_BETA": env.float("RECOMMENDER_POPULARITY_BETA", default=0.0),
+    "POPULARITY_TOLERANCE": env.float("RECOMMENDER_POPULARITY_TOLERANCE", default=0.02),
+    # Weight of the predicted rating in the row order (EASE carries the rest).
     "BLEND": env.float("RECOMMENDER_BLEND", default=0.0),
     "FOLD_IN_REG": 1.0,
     "CANDIDATES": 300,
@@ -590,6 +603,30 @@ RECOMMENDER = {
         env.str("RECOMMENDER_ARTIFACT_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
     ),
 }
+# Recommendation health (recommendations/services/health.py): a snapshot hourly
+# and after each promotion. A retrain whose snapshot shows coverage fallen by
+# more than COVERAGE_TOLERANCE (a fraction of it) or popularity amplification
+# risen by more than AMPLIFICATION_TOLERANCE (percentile points), or a p95 lag
+# from a signal to refreshed candidates over MAX_LAG_SECONDS, raises an alert:
+# a red line on the page, mail to ADMINS and an ERROR log. GATE on: promotion
+# refuses a version whose offline figures cross the same guardrails. The whole
+# page is built for PAGE_SAMPLE profiles; Top picks read for PROFILE_SAMPLE.
+RECOMMENDER_HEALTH = {
+    "COVERAGE_TOLERANCE": env.float(
+        "RECOMMENDER_HEALTH_COVERAGE_TOLERANCE", default=0.10
+    ),
+    "AMPLIFICATION_TOLERANCE": env.float(
+        "RECOMMENDER_HEALTH_AMPLIFICATION_TOLERANCE", default=5.0
+    ),
+    "MAX_LAG_SECONDS": env.int("RECOMMENDER_HEALTH_MAX_LAG_SECONDS", default=900),
+    "GATE": env.bool("RECOMMENDER_HEALTH_GATE", default=False),
+    "PAGE_SAMPLE": env.int("RECOMMENDER_HEALTH_PAGE_SAMPLE", default=100),
+    "PROFILE_SAMPLE": env.int("RECOMMENDER_HEALTH_PROFILE_SAMPLE", default=5000),
+}
+# Who gets the site's alerts by mail (mail_admins): comma-separated addresses.
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="root@localhost")
+
 # Today's weather for viewers who turn it on (recommendations/services/weather.py):
 # "" (default) never calls out; "open-meteo" asks Open-Meteo (no key) about a
 # region's coarse centre. The timeout is capped at 2 s; a failure means no weather.
@@ -620,6 +657,17 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-trending": {
         "task": "recommendations.tasks.refresh_trending",
         "schedule": 30 * 60,
+    },
+    # Offline comparisons whose message or worker was lost are sent again
+    # (recommendations/services/comparison.py); the row is the truth.
+    "comparisons-resend": {
+        "task": "recommendations.tasks.comparisons_resend",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "recommendation-health": {
+        "task": "recommendations.tasks.health_snapshot",
+        "schedule": crontab(minute=5),
     },
     "retention-purge": {
         "task": "privacy.tasks.retention_purge",

@@ -38,7 +38,12 @@ from consent.models import PrivacySettings
 from privacy import export_rows
 from privacy.models import ConsentEvent, DataExport
 from recommendations.engine.dataset import IMPLICIT_VALUES
-from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+from recommendations.models import (
+    ModelComparison,
+    ProfileCandidates,
+    RowEngagement,
+    SeedExclusion,
+)
 
 Row = export_rows.Row
 
@@ -805,6 +810,17 @@ ENTRIES: tuple[PersonalData, ...] = (
         ),
     ),
     PersonalData(LogEntry, "admin_log", "admin log", "user", inventory=_STAFF_ONLY),
+    PersonalData(
+        ModelComparison,
+        "model_comparisons",
+        "model comparisons asked for",
+        "created_by",
+        inventory=Unlisted(
+            "A comparison of two model configurations this account asked for "
+            "in the admin; exported and erased with the account, like the "
+            "admin log."
+        ),
+    ),
     PersonalData(
         User.groups.through, "groups", "staff groups", "user", inventory=_STAFF_ONLY
     ),

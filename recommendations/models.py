@@ -1,5 +1,6 @@
 """Model versions (the registry), stored candidates and the home rows' state."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +17,9 @@ class ModelVersion(models.Model):
     an advisory lock on its own connection, on SQLite ``lease_expires_at``
     kept in the future by a heartbeat. One found ``training`` with its lease
     free is marked failed, with the reason in ``error``, as is a version whose
-    file fails its checksum.
+    file fails its checksum. While it trains, ``stage`` names the stage under
+    way and ``stage_timings`` keeps each finished one's seconds; Cancel sets
+    ``cancel_requested_at`` (``services.training_progress``).
     """
 
     class Status(models.TextChoices):
@@ -39,6 +42,23 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    error_traceback = models.TextField(
+        blank=True, help_text="A failed training's last frames (file, line, function)."
+    )
+    stage = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The stage a training is in while it runs (empty otherwise).",
+    )
+    stage_started_at = models.DateTimeField(null=True, blank=True)
+    stage_timings = models.JSONField(
+        default=dict, blank=True, help_text="Seconds each training stage took."
+    )
+    cancel_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set by Cancel; the training stops at its next stage.",
+    )
     lease_holder = models.CharField(
         max_length=255, blank=True, help_text="Host and process id that trained it."
     )
@@ -219,3 +239,164 @@ class RowEngagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile}: {self.row_kind} × {self.count}"
+
+
+class HealthSnapshot(models.Model):
+    """The recommendation health figures at one moment, kept as a history.
+
+    Taken hourly and after each promotion (``services.health``). ``figures``
+    holds the numbers each drawn with a sparkline across snapshots;
+    ``details`` the tables (exposure by genre and decade, titles never
+    recommended, sample sizes); ``alerts`` what crossed a guardrail against
+    ``baseline``, the last snapshot of the model version before.
+    """
+
+    class Trigger(models.TextChoices):
+        HOURLY = "hourly", "Hourly"
+        PROMOTION = "promotion", "After a promotion"
+        MANUAL = "manual", "Asked for"
+
+    class Source(models.TextChoices):
+        CANDIDATES = "candidates", "Stored candidates"
+        IMPRESSIONS = "impressions", "Impressions"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trigger = models.CharField(max_length=16, choices=Trigger, default=Trigger.HOURLY)
+    exposure_source = models.CharField(
+        max_length=16,
+        choices=Source,
+        default=Source.CANDIDATES,
+        help_text="What exposure was computed from: what was shown, or candidates.",
+    )
+    figures = models.JSONField(default=dict)
+    details = models.JSONField(default=dict)
+    alerts = models.JSONField(default=list, blank=True)
+    baseline = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The snapshot the guardrails compared this one with.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        verbose_name = "recommendation health"
+        verbose_name_plural = "recommendation health"
+
+    def __str__(self) -> str:
+        return f"Health at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ModelComparison(models.Model):
+    """Two training configurations judged offline on the same time split.
+
+    The row is the truth about the run: queued until a worker claims it,
+    running while that worker's heartbeat (``heartbeat_at``) is fresh, then
+    done with ``results`` (every metric of both sides, the difference and its
+    bootstrap interval) or failed with ``error``. A run found queued or
+    running with a stale heartbeat is sent again (``services.comparison``);
+    a done run is never recomputed. Promoting the winner trains its
+    configuration for real; ``promotion`` follows that training the same way.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Promotion(models.TextChoices):
+        NONE = "", "Not asked"
+        QUEUED = "queued", "Queued"
+        TRAINING = "training", "Training"
+        DONE = "done", "Trained"
+        FAILED = "failed", "Failed"
+
+    class Side(models.TextChoices):
+        A = "a", "A"
+        B = "b", "B"
+
+    #: Who asked; erased with their account, like the admin log.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    label_a = models.CharField(max_length=80)
+    config_a = models.JSONField(
+        help_text="Training configuration and re-ranker settings of side A."
+    )
+    label_b = models.CharField(max_length=80)
+    config_b = models.JSONField(
+        help_text="Training configuration and re-ranker settings of side B."
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed every few seconds by the worker."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    promotion = models.CharField(
+        max_length=16, choices=Promotion, default=Promotion.NONE, blank=True
+    )
+    promoted_side = models.CharField(max_length=1, choices=Side, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promotion_reason = models.TextField(blank=True)
+    promotion_error = models.TextField(blank=True)
+    promoted_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "offline comparison"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="model_comparison_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(promoted_side__in=["", "a", "b"]),
+                name="model_comparison_side_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.label_a} vs {self.label_b}"
+
+    @property
+    def verdict(self) -> str:
+        return self.results.get("verdict", "")
+
+    @property
+    def winner(self) -> str | None:
+        return self.results.get("winner")
+
+    def label_of(self, side: str) -> str:
+        return self.label_a if side == "a" else self.label_b
+
+    def config_of(self, side: str) -> dict:
+        return self.config_a if side == "a" else self.config_b

@@ -15,8 +15,15 @@ from django.db import transaction
 
 from config.celery import RETRY
 from outbox.services import outbox_add
-from recommendations.models import ModelVersion
-from recommendations.services import candidates, forget, training, trending
+from recommendations.models import HealthSnapshot, ModelVersion
+from recommendations.services import (
+    candidates,
+    comparison,
+    forget,
+    health,
+    training,
+    trending,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +116,36 @@ def refresh_trending() -> int:
     return trending.trending_refresh()
 
 
+@shared_task(**RETRY)
+def health_snapshot(trigger: str = HealthSnapshot.Trigger.HOURLY) -> int:
+    """Beat runs this hourly ("Refresh now" asks too): the health figures."""
+    return health.health_snapshot_take(trigger=trigger).pk
+
+
+#: A promotion's health snapshot waits for its candidates: tries this many
+#: times, this many seconds apart, then takes them as they are.
+HEALTH_CATCH_UP_TRIES = 40
+HEALTH_CATCH_UP_WAIT_S = 30
+
+
+@shared_task(bind=True, **RETRY)
+def health_after_promotion(self, version_id: int, tries: int = 0) -> int | None:
+    """The health snapshot of a newly promoted version, once most profiles'
+    candidates come from it (asking again later meanwhile); none if the
+    version no longer serves."""
+    caught_up = health.candidates_caught_up(version_id)
+    if caught_up is None:
+        logger.info("Version %s no longer serves; no health snapshot.", version_id)
+        return None
+    if not caught_up and tries < HEALTH_CATCH_UP_TRIES:
+        if self.request.is_eager:
+            # Run in-process (tests), nothing can wait: the hourly one follows.
+            return None
+        self.apply_async(args=[version_id, tries + 1], countdown=HEALTH_CATCH_UP_WAIT_S)
+        return None
+    return health.health_snapshot_take(trigger=HealthSnapshot.Trigger.PROMOTION).pk
+
+
 #: The name it had in ``privacy.tasks``: tests, and messages already queued
 #: when this moved here, know it by that name.
 MODEL_FORGET_TASK = "privacy.tasks.model_forget"
@@ -130,3 +167,36 @@ def model_forget(self, profile_ids: list[int]) -> list[int]:
     if training.training_running():
         raise self.retry(countdown=FORGET_WAIT_FOR_TRAINING_S)
     return rewritten
+
+
+@shared_task(**TRAINING_TASK)
+def compare_configurations(comparison_id: int) -> str | None:
+    """Judges a comparison's two configurations (admin: offline comparison).
+
+    Safe to run twice: the run is claimed on its row, and a done run is
+    never recomputed."""
+    result = comparison.comparison_run(comparison_id=comparison_id)
+    return result.status if result else None
+
+
+#: While a training runs, training a comparison's winner waits this long
+#: between tries.
+TRAIN_WINNER_WAIT_S = 60
+
+
+@shared_task(bind=True, **{**TRAINING_TASK, "max_retries": 120})
+def train_comparison_winner(self, comparison_id: int) -> int | None:
+    """Trains the promoted side of a comparison for real; waits its turn
+    while another training runs."""
+    try:
+        version = comparison.comparison_train_winner(comparison_id=comparison_id)
+    except training.TrainingInProgress:
+        raise self.retry(countdown=TRAIN_WINNER_WAIT_S) from None
+    return version.pk if version else None
+
+
+@shared_task(**RETRY)
+def comparisons_resend() -> list[int]:
+    """Beat, every minute: sends again comparisons whose message or worker
+    was lost (the row is the truth)."""
+    return comparison.comparisons_resend()

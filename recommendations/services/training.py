@@ -28,6 +28,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -51,14 +52,19 @@ from recommendations.engine.recommender import Recommender
 from recommendations.engine.splits import split_by_time
 from recommendations.engine.tuning import tune
 from recommendations.models import ModelVersion, TuningRun
-from recommendations.services import artifact_store
-from recommendations.services.dataset import genre_features, training_dataset
+from recommendations.services import artifact_store, guardrails, training_progress
+from recommendations.services.dataset import (
+    genre_features,
+    title_content_features,
+    training_dataset,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Named, not imported: the tasks module calls this one.
 REFRESH_ALL_CANDIDATES_TASK = "recommendations.tasks.refresh_all_candidates"
 TRAIN_MODEL_TASK = "recommendations.tasks.train_model"
+HEALTH_AFTER_PROMOTION_TASK = "recommendations.tasks.health_after_promotion"
 
 
 class TrainingInProgress(Exception):
@@ -88,6 +94,12 @@ def training_config(
         max_items=conf["MAX_ITEMS"],
         blend=conf["BLEND"],
         fold_in_reg=conf["FOLD_IN_REG"],
+        recency_half_life=conf["RECENCY_HALF_LIFE"] or None,
+        sequence_weight=conf["SEQUENCE_WEIGHT"],
+        sequence_window=conf["SEQUENCE_WINDOW"],
+        popularity_beta=conf["POPULARITY_BETA"],
+        validate=conf["VALIDATE"],
+        popularity_tolerance=conf["POPULARITY_TOLERANCE"],
     )
 
 
@@ -469,7 +481,14 @@ def training_ask() -> bool:
 
 
 #: The stages of a training run, in order, as reported to ``progress``.
-TRAINING_STAGES = ("dataset", "evaluate", "fit", "publish")
+TRAINING_STAGES = (
+    "dataset",
+    "validation",
+    "fit_rating",
+    "fit_ranking",
+    "publish",
+    "candidates",
+)
 
 
 def model_train(
@@ -478,35 +497,46 @@ def model_train(
     params: dict | None = None,
     force: bool = False,
     progress: Callable[[str], None] = lambda stage: None,
+    config: TrainingConfig | None = None,
 ) -> ModelVersion:
     """Trains, evaluates, publishes and (if it passes the gate) activates a model.
+
+    ``config`` (a whole configuration, e.g. an offline comparison's winner)
+    replaces the one built from the settings, ``algorithm`` and ``params``.
 
     Only one training runs at a time, under the training lease (a live
     training makes this raise :class:`TrainingInProgress`; one whose process
     died is marked failed and this one proceeds). A failure marks the version
-    failed, removes its file and leaves the active version serving.
+    failed, removes its file and leaves the active version serving; so does
+    Cancel (``training_progress.training_cancel``), heard as the next stage
+    begins, after which the version is returned, failed with "Cancelled".
     """
-    config = training_config(algorithm, params)
+    config = config or training_config(algorithm, params)
     with training_lease(
         algorithm=config.algorithm, parameters=config.as_dict()
     ) as version:
+        # Each stage is recorded on the version as it begins, and Cancel is
+        # heard there (services.training_progress).
+        record = training_progress.stage_recorder(version_id=version.pk, then=progress)
         artifact_store.artifacts_sweep()
         try:
-            version = _train_and_publish(version, config, progress)
+            version = _train_and_publish(version, config, record)
+            record("candidates")
         except Exception as exc:
-            ModelVersion.objects.filter(
-                pk=version.pk, status=ModelVersion.Status.TRAINING
-            ).update(
-                status=ModelVersion.Status.FAILED,
-                error=f"{type(exc).__name__}: {exc}",
-                finished_at=timezone.now(),
-            )
+            training_progress.training_failed(version=version, exc=exc)
+            _remove_files_of(version.pk)
+            if isinstance(exc, training_progress.TrainingCancelled):
+                logger.warning("Training %s cancelled", version.pk)
+                version.refresh_from_db()
+                return version
             raise
         try:
             model_promote(version=version, force=force)
         except PromotionRefused as exc:
             logger.warning("Model %s not promoted: %s", version.pk, exc)
             ModelVersion.objects.filter(pk=version.pk).update(error=str(exc))
+        finally:
+            training_progress.stages_finish(version_id=version.pk)
     version.refresh_from_db()
     return version
 
@@ -521,21 +551,29 @@ def _train_and_publish(
     progress("dataset")
     inter = training_dataset()
     built = clock()
-    progress("evaluate")
+    progress("validation")
     train, test = split_by_time(inter)
+    # The settings are chosen on validation rows inside ``train`` (never on
+    # ``test``, which the gate judges), then serve for the fit on everything.
     metrics = evaluate(train, test, config, item_features=genre_features())
+    config = replace(config, **metrics["config"])
     evaluated = clock()
-    progress("fit")
-    model, fit_timings = fit_recommender(inter, config)
+    model, fit_timings = fit_recommender(
+        inter, config, on_stage=progress, content_features=title_content_features()
+    )
     fitted = clock()
     progress("publish")
     name, sha256 = artifact_store.artifact_publish(
         arrays=model.to_arrays(), stem=_stem(version.pk)
     )
     published = clock()
-    metrics = {k: metrics[k] for k in ("rating", "ranking", "popularity")}
+    metrics = {
+        k: metrics[k]
+        for k in ("rating", "ranking", "popularity", "validation", "cold_viewers")
+    }
     metrics["split"] = "time, last 20% of each profile"
     fields = {
+        "parameters": config.as_dict(),
         "sha256": sha256,
         "artifact": name,
         "status": ModelVersion.Status.READY,
@@ -593,6 +631,8 @@ def _gate(candidate: ModelVersion, active: ModelVersion) -> None:
             f"RMSE {candidate.rmse:.4f} regresses from {active.rmse:.4f} "
             f"(tolerance {tol:.0%}); use force to promote anyway."
         )
+    if breaches := guardrails.gate_breaches(candidate=candidate, active=active):
+        raise PromotionRefused(" ".join([*breaches, "Use force to promote anyway."]))
 
 
 @transaction.atomic
@@ -629,6 +669,7 @@ def _activate(version: ModelVersion, *, replacing: ModelVersion | None) -> Model
     version.error = ""
     version.save(update_fields=["status", "activated_at", "error"])
     outbox_add(task=REFRESH_ALL_CANDIDATES_TASK, args=[version.pk], coalesce=True)
+    outbox_add(task=HEALTH_AFTER_PROMOTION_TASK, args=[version.pk], coalesce=True)
     return version
 
 
@@ -678,7 +719,12 @@ def signals_since_last_training() -> int:
 
 
 def tuning_run(*, algorithm: str, seconds: float) -> TuningRun:
-    result = tune(training_dataset(), algorithm=algorithm, seconds=seconds)
+    """Searches the rating model's parameters by cross-validation on the
+    training part of the time split only: the rows a training's gate judges
+    on (each profile's latest 20 %) never take part in choosing them."""
+    train, _ = split_by_time(training_dataset())
+    result = tune(train, algorithm=algorithm, seconds=seconds)
+    result["rows"] = "training part of the time split (the gate's rows left out)"
     return TuningRun.objects.create(
         algorithm=algorithm,
         best_params=result["best_params"],

@@ -158,7 +158,10 @@ def test_train_now_while_the_broker_is_down_answers_at_once_and_trains_after(
     own_stack.redis.crash()
 
     started = time.monotonic()
-    response = admin_client.post(reverse("admin:recommendations_modelversion_train"))
+    response = admin_client.post(
+        reverse("admin:recommendations_modelversion_train"),
+        {"confirmed": "yes", "reason": "New ratings came in."},
+    )
     seconds = time.monotonic() - started
 
     assert response.status_code == 302

@@ -15,6 +15,7 @@ from accounts.models import Profile, User
 from accounts.services import token_create
 from privacy import registry, selectors, services
 from privacy.models import DataExport
+from recommendations.models import ModelComparison
 from recommendations.engine.dataset import IMPLICIT_VALUES
 from tests.factories import AccountFactory, ProfileFactory
 from tests.privacy.test_export import fill
@@ -72,6 +73,9 @@ def account(db) -> User:
     DataExport.objects.create(user=user, status=DataExport.Status.EXPIRED)
     token_create(user=user, name="tv")
     LogEntry.objects.create(user=user, action_flag=ADDITION, object_repr="a row")
+    ModelComparison.objects.create(
+        created_by=user, label_a="live", config_a={}, label_b="b", config_b={}
+    )
     user.groups.add(Group.objects.create(name="curators"))
     user.user_permissions.add(Permission.objects.order_by("pk").first())
     empty = [e.model._meta.label for e in registry.ENTRIES if not e.rows_of(user)]

@@ -357,7 +357,10 @@ def test_train_now_still_trains_after_trainings_died_and_the_admin_says_why(
         changelist.content.decode()
     )
     with on_commit():
-        admin_client.post(reverse("admin:recommendations_modelversion_train"))
+        admin_client.post(
+            reverse("admin:recommendations_modelversion_train"),
+            {"confirmed": "yes", "reason": "Trainings died; trying again."},
+        )
     assert enqueued == [("recommendations.tasks.train_model", (None, False, True))]
 
     version = ModelVersion.objects.get(pk=tasks.train_model(*enqueued[0][1]))

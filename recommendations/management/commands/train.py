@@ -60,6 +60,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except (TypeError, ValueError) as exc:
             raise CommandError(f"Training failed: {exc}") from None
+        if version.status == version.Status.FAILED:  # cancelled from the admin
+            raise CommandError(f"Training stopped: {version.error}")
         summary = {
             "id": version.pk,
             "status": version.status,
