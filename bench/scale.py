@@ -79,21 +79,7 @@ def site_settings():
 
 def training_config(conf: dict) -> TrainingConfig:
     """The site's TrainingConfig (settings.RECOMMENDER)."""
-    return TrainingConfig(
-        algorithm=conf["ALGORITHM"],
-        params=dict(conf["PARAMS"]),
-        ease_lambda=conf["EASE_LAMBDA"],
-        min_profiles=conf["MIN_PROFILES"],
-        max_items=conf["MAX_ITEMS"],
-        blend=conf["BLEND"],
-        fold_in_reg=conf["FOLD_IN_REG"],
-        recency_half_life=conf["RECENCY_HALF_LIFE"] or None,
-        sequence_weight=conf["SEQUENCE_WEIGHT"],
-        sequence_window=conf["SEQUENCE_WINDOW"],
-        popularity_beta=conf["POPULARITY_BETA"],
-        validate=conf["VALIDATE"],
-        popularity_tolerance=conf["POPULARITY_TOLERANCE"],
-    )
+    return TrainingConfig.from_settings(conf)
 
 
 def synthetic(

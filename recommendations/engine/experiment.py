@@ -59,6 +59,34 @@ class TrainingConfig:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_settings(
+        cls,
+        conf: dict[str, Any],
+        algorithm: str | None = None,
+        params: dict | None = None,
+    ) -> "TrainingConfig":
+        """The site's configuration from ``settings.RECOMMENDER``; another
+        ``algorithm`` than the configured one starts from its own defaults."""
+        algorithm = algorithm or conf["ALGORITHM"]
+        if params is None:
+            params = conf["PARAMS"] if algorithm == conf["ALGORITHM"] else {}
+        return cls(
+            algorithm=algorithm,
+            params=dict(params),
+            ease_lambda=conf["EASE_LAMBDA"],
+            min_profiles=conf["MIN_PROFILES"],
+            max_items=conf["MAX_ITEMS"],
+            blend=conf["BLEND"],
+            fold_in_reg=conf["FOLD_IN_REG"],
+            recency_half_life=conf["RECENCY_HALF_LIFE"] or None,
+            sequence_weight=conf["SEQUENCE_WEIGHT"],
+            sequence_window=conf["SEQUENCE_WINDOW"],
+            popularity_beta=conf["POPULARITY_BETA"],
+            validate=conf["VALIDATE"],
+            popularity_tolerance=conf["POPULARITY_TOLERANCE"],
+        )
+
 
 def fit_recommender(
     inter: Interactions,

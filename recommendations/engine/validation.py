@@ -102,8 +102,15 @@ class _Validation:
         ).astype(np.float32)
 
     def measure(self, scores: np.ndarray) -> dict[str, float]:
+        """NDCG@k and popularity percentile of the top k of ``scores``
+        (validation profiles × the EASE titles)."""
         top = top_k_excluding(scores, self.seen, self.k)
-        recommended = np.where(top >= 0, self.to_universe[np.maximum(top, 0)], -1)
+        return self.measure_lists(
+            np.where(top >= 0, self.to_universe[np.maximum(top, 0)], -1)
+        )
+
+    def measure_lists(self, recommended: np.ndarray) -> dict[str, float]:
+        """The same for lists already in universe indices (-1: padding)."""
         m = ranking_metrics(
             recommended,
             self.relevant,
@@ -272,14 +279,6 @@ def _choose_blend(
         for n, c in enumerate(recommender.candidates(histories, count=v.k)):
             cols = index_of(v.universe, c.title_ids)
             recommended[n, : len(cols)] = cols
-        m = ranking_metrics(
-            recommended,
-            v.relevant,
-            k=v.k,
-            n_items=len(v.universe),
-            item_popularity=v.popularity,
-            n_train_users=v.n_train_users,
-        )
-        results[blend] = round(m[f"ndcg@{v.k}"], 5)
+        results[blend] = v.measure_lists(recommended)[f"ndcg@{v.k}"]
     best = max(BLENDS, key=lambda b: results[b])
     return replace(config, blend=best), results

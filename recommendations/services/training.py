@@ -82,25 +82,7 @@ class PromotionRefused(Exception):
 def training_config(
     algorithm: str | None = None, params: dict | None = None
 ) -> TrainingConfig:
-    conf = settings.RECOMMENDER
-    algorithm = algorithm or conf["ALGORITHM"]
-    if params is None:
-        params = conf["PARAMS"] if algorithm == conf["ALGORITHM"] else {}
-    return TrainingConfig(
-        algorithm=algorithm,
-        params=dict(params),
-        ease_lambda=conf["EASE_LAMBDA"],
-        min_profiles=conf["MIN_PROFILES"],
-        max_items=conf["MAX_ITEMS"],
-        blend=conf["BLEND"],
-        fold_in_reg=conf["FOLD_IN_REG"],
-        recency_half_life=conf["RECENCY_HALF_LIFE"] or None,
-        sequence_weight=conf["SEQUENCE_WEIGHT"],
-        sequence_window=conf["SEQUENCE_WINDOW"],
-        popularity_beta=conf["POPULARITY_BETA"],
-        validate=conf["VALIDATE"],
-        popularity_tolerance=conf["POPULARITY_TOLERANCE"],
-    )
+    return TrainingConfig.from_settings(settings.RECOMMENDER, algorithm, params)
 
 
 # --- the registry ------------------------------------------------------------------

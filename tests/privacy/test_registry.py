@@ -15,8 +15,8 @@ from accounts.models import Profile, User
 from accounts.services import token_create
 from privacy import registry, selectors, services
 from privacy.models import DataExport
-from recommendations.models import ModelComparison
 from recommendations.engine.dataset import IMPLICIT_VALUES
+from recommendations.models import ModelComparison
 from tests.factories import AccountFactory, ProfileFactory
 from tests.privacy.test_export import fill
 
