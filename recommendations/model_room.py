@@ -51,6 +51,11 @@ def metric_value(version: ModelVersion, key: str) -> float | None:
     return None
 
 
+#: Lists too long for a diff row: every setting validation tried (the
+#: chosen ones are compared; the version's JSON keeps the whole list).
+NOT_DIFFED = frozenset({"validation.tried"})
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """Nested dicts as one level of dotted keys (``params.n_factors``)."""
     if not isinstance(data, dict):
@@ -58,6 +63,8 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}.{key}" if prefix else str(key)
+        if name in NOT_DIFFED:
+            continue
         if isinstance(value, dict) and value:
             flat.update(flatten(value, name))
         else:
