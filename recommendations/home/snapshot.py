@@ -79,6 +79,12 @@ def catalog_snapshot() -> CatalogSnapshot:
     )
 
 
+def catalog_snapshot_fresh() -> CatalogSnapshot:
+    """The snapshot built now, past the cache: for figures that must count the
+    catalog as it is (the hourly health snapshot), not as a page may show it."""
+    return _build_snapshot()
+
+
 T = TypeVar("T")
 
 #: This process's copy of each shared entry, by name: (key, stamp, value).

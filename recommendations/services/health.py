@@ -44,7 +44,10 @@ from outbox.services import outbox_add
 from recommendations.engine import health as maths
 from recommendations.engine.evaluation import exposure_metrics, popularity_percentiles
 from recommendations.home.page import home_page
-from recommendations.home.snapshot import CatalogSnapshot, catalog_snapshot
+from recommendations.home.snapshot import (
+    CatalogSnapshot,
+    catalog_snapshot_fresh,
+)
 from recommendations.models import HealthSnapshot, ModelVersion, ProfileCandidates
 from recommendations.services.dataset import profile_histories
 from recommendations.services.guardrails import guardrails
@@ -375,7 +378,9 @@ def health_snapshot_take(
     """Computes every figure, keeps it as a new snapshot and raises its alerts."""
     now = now or timezone.now()
     version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    source, figures, details = _figures_and_details(catalog_snapshot(), version, now)
+    source, figures, details = _figures_and_details(
+        catalog_snapshot_fresh(), version, now
+    )
     previous = HealthSnapshot.objects.first()
     baseline = _baseline(version)
     alerts = _alerts(figures, baseline)
