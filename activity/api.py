@@ -346,8 +346,9 @@ class ProfileRating(_ProfileView):
 
 FEEDBACK_KINDS = (
     "thumbs_up and thumbs_down (a title liked or not; each replaces the "
-    "other), not_interested (hidden from the profile's rows) and pick (chosen "
-    "at onboarding)"
+    "other), not_interested (never suggested to the profile again: a hard "
+    "filter on every surface), show_fewer (soft: similar titles, and this one, "
+    "move down in the rows; nothing is hidden) and pick (chosen at onboarding)"
 )
 
 
@@ -557,6 +558,10 @@ class ViewingOut(serializers.Serializer):
 NOT_RECORDED_REASONS = [
     (selectors.NOT_KEPT_HISTORY_PAUSED, "Viewing history is paused"),
     (selectors.NOT_KEPT_PRIVATE_SESSION, "A private browser session"),
+    (
+        selectors.NOT_KEPT_NON_PROFILING,
+        "Rows not based on activity, and plays not kept for Continue watching",
+    ),
 ]
 
 

@@ -162,6 +162,8 @@ class Feedback(models.Model):
         THUMBS_UP = "thumbs_up", "Thumbs up"
         THUMBS_DOWN = "thumbs_down", "Thumbs down"
         PICK = "pick", "Picked at onboarding"
+        #: Soft: similar titles move down in the rows; nothing is hidden.
+        SHOW_FEWER = "show_fewer", "Show fewer like this"
 
     profile = models.ForeignKey(
         Profile, on_delete=models.CASCADE, related_name="feedback"

@@ -5,6 +5,7 @@ already checked to be the user's), so another profile's rows are simply not
 found: a 404, never a 403.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -12,17 +13,118 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from catalog.models import Episode, Title, TitleQuerySet
-from consent.policy import may_store_viewing
+from consent.models import PrivacySettings
+from consent.policy import (
+    hidden_genre_ids,
+    may_store_viewing,
+    profiling_on,
+    settings_for,
+)
 
 #: Why a play is not kept (:func:`viewing_not_kept_reason`).
 NOT_KEPT_PRIVATE_SESSION = "private_session"
 NOT_KEPT_HISTORY_PAUSED = "history_paused"
+NOT_KEPT_NON_PROFILING = "non_profiling"
 
 
 def titles_for(profile: Profile) -> TitleQuerySet:
     """The titles this profile may open and act on: available ones, and on a
     kids profile only those suitable for children (the catalog's rule)."""
     return Title.objects.for_profile(profile)
+
+
+# --- what is never recommended (the hard filters) ------------------------------
+
+
+@dataclass(frozen=True)
+class HardFilters:
+    """What a profile said it never wants recommended: titles marked "not
+    interested" and titles of a genre it hid. Every surface that suggests
+    titles holds them, with personalization on or off: the home rows of
+    every kind through these ids (``recommendations.home.rows``), the
+    querysets (More like this, the search suggestions' "For you", Continue
+    watching, the API's candidates) through :func:`recommendable_for`.
+    Search results and genre pages still find the titles (the viewer asked
+    for them by name).
+
+    "Show fewer like this" is not here: it only moves titles down."""
+
+    title_ids: frozenset[int] = frozenset()
+    genre_ids: frozenset[int] = frozenset()
+
+    @property
+    def key(self) -> str:
+        """A short stable text of the filters, for cache keys ("" for none)."""
+        if not self.title_ids and not self.genre_ids:
+            return ""
+        text = ",".join(map(str, sorted(self.genre_ids)))
+        text += ";" + ",".join(map(str, sorted(self.title_ids)))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+NO_FILTERS = HardFilters()
+
+
+@dataclass(frozen=True)
+class RowControls:
+    """What the viewer said about titles that shapes every list of
+    suggestions: the hard filters, and the titles it wants fewer like (soft:
+    they only move down)."""
+
+    filters: HardFilters
+    show_fewer: frozenset[int]
+
+
+NO_CONTROLS = RowControls(NO_FILTERS, frozenset())
+_CONTROL_KINDS = (Feedback.Kind.NOT_INTERESTED, Feedback.Kind.SHOW_FEWER)
+
+
+def row_controls(profile: Profile | None) -> RowControls:
+    """The profile's :class:`RowControls`: one query for its titles, and one
+    for its hidden genres when it saved any settings; none for a visitor."""
+    if profile is None:
+        return NO_CONTROLS
+    marked: dict[str, set[int]] = {kind: set() for kind in _CONTROL_KINDS}
+    for title_id, kind in Feedback.objects.filter(
+        profile=profile, kind__in=_CONTROL_KINDS
+    ).values_list("title_id", "kind"):
+        marked[kind].add(title_id)
+    return RowControls(
+        HardFilters(
+            title_ids=frozenset(marked[Feedback.Kind.NOT_INTERESTED]),
+            genre_ids=frozenset(hidden_genre_ids(settings_for(profile))),
+        ),
+        frozenset(marked[Feedback.Kind.SHOW_FEWER]),
+    )
+
+
+def hard_filters(profile: Profile | None) -> HardFilters:
+    """The profile's hard filters (see :func:`row_controls`)."""
+    return row_controls(profile).filters
+
+
+def recommendable_for(profile: Profile | None) -> TitleQuerySet:
+    """Titles that may be suggested to the profile: those it may see
+    (:func:`titles_for`), minus its hard filters, as subqueries (no query of
+    its own: a page that lists them costs what it did)."""
+    titles = Title.objects.for_profile(profile)
+    if profile is None:
+        return titles
+    not_interested = Feedback.objects.filter(
+        profile=profile, title=OuterRef("pk"), kind=Feedback.Kind.NOT_INTERESTED
+    )
+    hidden_genres = PrivacySettings.hidden_genres.through.objects.filter(
+        privacysettings_id=profile.pk
+    ).values("genre_id")
+    of_hidden_genre = Title.genres.through.objects.filter(
+        title_id=OuterRef("pk"), genre_id__in=hidden_genres
+    )
+    return titles.exclude(Exists(not_interested)).exclude(Exists(of_hidden_genre))
+
+
+def show_fewer_ids(profile: Profile) -> frozenset[int]:
+    """Titles the profile asked to see fewer like (see :func:`row_controls`)."""
+    return row_controls(profile).show_fewer
 
 
 # --- one title, as this profile sees it ---------------------------------------
@@ -38,7 +140,7 @@ def title_with_state(profile: Profile, pk: int) -> Title:
     """One title the profile may act on, with what the profile did to it.
 
     Annotated with ``my_rating`` (None when unrated), ``thumbs`` ("thumbs_up",
-    "thumbs_down" or None), ``not_interested``, ``on_list``, and the latest
+    "thumbs_down" or None), ``not_interested``, ``show_fewer``, ``on_list``, and the latest
     viewing's ``last_progress`` and ``last_completed`` (None when never
     played). One query. Raises ``Title.DoesNotExist``.
     """
@@ -54,6 +156,9 @@ def title_with_state(profile: Profile, pk: int) -> Title:
             thumbs=Subquery(thumbs.order_by("-created_at").values("kind")[:1]),
             not_interested=Exists(
                 Feedback.objects.filter(**mine, kind=Feedback.Kind.NOT_INTERESTED)
+            ),
+            show_fewer=Exists(
+                Feedback.objects.filter(**mine, kind=Feedback.Kind.SHOW_FEWER)
             ),
             on_list=Exists(ListItem.objects.filter(**mine)),
             last_progress=Subquery(latest.values("progress")[:1]),
@@ -177,7 +282,8 @@ def continue_watching(profile: Profile) -> QuerySet[ViewingEvent]:
         ViewingEvent.objects.filter(
             profile=profile,
             dismissed=False,
-            title__in=titles_for(profile),
+            # A suggestion to resume: the hard filters hold here too.
+            title__in=recommendable_for(profile),
             pk=Subquery(latest.values("pk")[:1]),
         )
     )
@@ -237,7 +343,10 @@ def viewing_of(profile: Profile, viewing_id: int) -> ViewingEvent:
 
 def viewing_not_kept_reason(profile: Profile, *, private_session: bool) -> str | None:
     """Why a play of the profile would not be stored now, or None if it would:
-    :data:`NOT_KEPT_PRIVATE_SESSION` or :data:`NOT_KEPT_HISTORY_PAUSED`."""
+    :data:`NOT_KEPT_PRIVATE_SESSION`, :data:`NOT_KEPT_NON_PROFILING` (rows
+    not based on activity, plays not kept) or :data:`NOT_KEPT_HISTORY_PAUSED`."""
     if may_store_viewing(profile, private_session=private_session):
         return None
-    return NOT_KEPT_PRIVATE_SESSION if private_session else NOT_KEPT_HISTORY_PAUSED
+    if private_session:
+        return NOT_KEPT_PRIVATE_SESSION
+    return NOT_KEPT_HISTORY_PAUSED if profiling_on(profile) else NOT_KEPT_NON_PROFILING

@@ -14,7 +14,10 @@ session is private (``private_session=True``, told by the caller from
 :func:`consent.policy.private_session_on`), no ViewingEvent or
 SearchEvent is stored; without contextual signals no device class is kept.
 Explicit actions (ratings, thumbs, not interested, My List) are kept in a
-private session too: the viewer asked for them.
+private session too: the viewer asked for them. In the non-profiling mode
+(personalized rows off, :mod:`consent.policy`) no search or device class is
+kept, plays only while the viewer keeps them for Continue watching, and no
+write refreshes the profile's candidates.
 """
 
 import math
@@ -27,7 +30,12 @@ from accounts.services import profile_touch
 from activity import selectors
 from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
 from catalog.models import Episode, Title
-from consent.policy import may_store_search, may_store_viewing, uses_context
+from consent.policy import (
+    may_learn,
+    may_store_device,
+    may_store_search,
+    may_store_viewing,
+)
 from outbox.services import outbox_add
 
 #: The recommendations app folds a changed profile in (activity sits below it,
@@ -39,10 +47,16 @@ def _refresh_on_commit(profile_id: int) -> None:
     outbox_add(task=REFRESH_PROFILE_TASK, args=[profile_id], coalesce=True)
 
 
-def _changed(profile_id: int, *, refresh: bool) -> None:
-    """The profile's rows must be rebuilt; with ``refresh`` its candidates too."""
+def _changed(profile: Profile | int, *, refresh: bool) -> None:
+    """The profile's rows must be rebuilt; with ``refresh`` its candidates
+    too, unless nothing may learn from it (the non-profiling mode)."""
+    profile_id = profile if isinstance(profile, int) else profile.pk
     profile_touch(profile_id=profile_id)
-    if refresh:
+    if not refresh:
+        return
+    if isinstance(profile, int):
+        profile = Profile.objects.select_related("privacy").get(pk=profile)
+    if may_learn(profile):
         _refresh_on_commit(profile_id)
 
 
@@ -64,7 +78,7 @@ def rating_upsert(
         rating.value = value
         rating.updated_at = now
         rating.save(update_fields=["value", "updated_at"])
-    _changed(profile.pk, refresh=True)
+    _changed(profile, refresh=True)
     return rating, created
 
 
@@ -72,7 +86,7 @@ def rating_upsert(
 def rating_delete(*, profile: Profile, title: Title) -> bool:
     deleted, _ = Rating.objects.filter(profile=profile, title=title).delete()
     if deleted:
-        _changed(profile.pk, refresh=True)
+        _changed(profile, refresh=True)
     return bool(deleted)
 
 
@@ -93,7 +107,7 @@ def feedback_add(*, profile: Profile, title: Title, kind: str) -> tuple[Feedback
     feedback, created = Feedback.objects.get_or_create(
         profile=profile, title=title, kind=kind
     )
-    _changed(profile.pk, refresh=True)
+    _changed(profile, refresh=True)
     return feedback, created
 
 
@@ -103,7 +117,7 @@ def feedback_remove(*, profile: Profile, title: Title, kind: str) -> bool:
         profile=profile, title=title, kind=kind
     ).delete()
     if deleted:
-        _changed(profile.pk, refresh=True)
+        _changed(profile, refresh=True)
     return bool(deleted)
 
 
@@ -119,7 +133,7 @@ def thumbs_set(*, profile: Profile, title: Title, kind: str | None) -> str | Non
         profile=profile, title=title, kind__in=list(_EXCLUSIVE)
     ).delete()
     if deleted:
-        _changed(profile.pk, refresh=True)
+        _changed(profile, refresh=True)
     return None
 
 
@@ -132,7 +146,7 @@ def list_add(*, profile: Profile, title: Title) -> tuple[ListItem, bool]:
     item and whether it is new."""
     item, created = ListItem.objects.get_or_create(profile=profile, title=title)
     if created:
-        _changed(profile.pk, refresh=False)
+        _changed(profile, refresh=False)
     return item, created
 
 
@@ -140,7 +154,7 @@ def list_add(*, profile: Profile, title: Title) -> tuple[ListItem, bool]:
 def list_remove(*, profile: Profile, title: Title) -> bool:
     deleted, _ = ListItem.objects.filter(profile=profile, title=title).delete()
     if deleted:
-        _changed(profile.pk, refresh=False)
+        _changed(profile, refresh=False)
     return bool(deleted)
 
 
@@ -194,11 +208,11 @@ def viewing_start(
         started_at=now,
         updated_at=now,
         progress=progress,
-        device_class=device_class if uses_context(profile) else "",
+        device_class=device_class if may_store_device(profile) else "",
     )
     if may_store_viewing(profile, private_session=private_session):
         viewing.save()
-        _changed(profile.pk, refresh=False)
+        _changed(profile, refresh=False)
     return viewing
 
 
@@ -255,7 +269,7 @@ def viewing_heartbeat(
     current.save(
         update_fields=["progress", "seconds_watched", "completed", "updated_at"]
     )
-    _changed(current.profile_id, refresh=just_completed)
+    _changed(viewing.profile, refresh=just_completed)
     return current
 
 
@@ -287,5 +301,5 @@ def search_record(
     if not text or not may_store_search(profile, private_session=private_session):
         return None
     search = SearchEvent.objects.create(profile=profile, query=text)
-    _changed(profile.pk, refresh=False)
+    _changed(profile, refresh=False)
     return search

@@ -12,6 +12,11 @@ urlpatterns = [
         views.title_not_interested,
         name="not_interested",
     ),
+    path(
+        "titles/<int:pk>/show-fewer/",
+        views.title_show_fewer,
+        name="show_fewer",
+    ),
     path("titles/<int:pk>/my-list/", views.title_my_list, name="title_my_list"),
     path("titles/<int:pk>/play/", views.play, name="play"),
     path(

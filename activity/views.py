@@ -45,10 +45,11 @@ from activity.forms import (
     ThumbsForm,
     ToggleForm,
 )
-from activity.models import RATING_VALUES, Feedback, ListItem, ViewingEvent
+from activity.models import RATING_VALUES, ListItem, ViewingEvent
 from catalog.models import Episode, Title
 from config.links import parse_id
 from consent.policy import may_store_viewing, private_session_on
+from privacy.receipts import not_interested_receipt, show_fewer_receipt
 from recommendations.services.engagement import row_engagement_note
 
 SHELF_PAGE_SIZE = 50
@@ -213,16 +214,38 @@ def title_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
     form = ToggleForm(request.POST)
     if not form.is_valid():
         return _bad_request(request, form)
-    kind = Feedback.Kind.NOT_INTERESTED
-    if form.cleaned_data["action"] == "add":
-        services.feedback_add(profile=request.profile, title=title, kind=kind)
-        title.not_interested = True
-        message = f"“{title.title}” is hidden from your rows."
-    else:
-        services.feedback_remove(profile=request.profile, title=title, kind=kind)
-        title.not_interested = False
-        message = f"“{title.title}” may show in your rows again."
-    return _action_done(request, title, "not-interested", message)
+    add = form.cleaned_data["action"] == "add"
+    # Through the privacy centre's receipts: the rows before and after, in words.
+    receipt = not_interested_receipt(profile=request.profile, title=title, add=add)
+    title.not_interested, title.receipt = add, receipt.text
+    message = (
+        f"“{title.title}” is hidden from your rows."
+        if add
+        else f"“{title.title}” may show in your rows again."
+    )
+    return _action_done(request, title, "not-interested", f"{message} {receipt.text}")
+
+
+@profile_required
+@require_POST
+@throttle(PROFILE_WRITES, key=by_profile)
+def title_show_fewer(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Show fewer like this": soft, unlike "not interested": titles like it
+    move down in the rows, none is hidden. Undone with ``action=remove``."""
+    title = _title_or_404(request, pk)
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    add = form.cleaned_data["action"] == "add"
+    # Through the privacy centre's receipts: the rows before and after, in words.
+    receipt = show_fewer_receipt(profile=request.profile, title=title, add=add)
+    title.show_fewer, title.receipt = add, receipt.text
+    message = (
+        f"You’ll see fewer titles like “{title.title}”."
+        if add
+        else f"Titles like “{title.title}” are ranked as before."
+    )
+    return _action_done(request, title, "show-fewer", f"{message} {receipt.text}")
 
 
 @profile_required
@@ -258,6 +281,9 @@ NOT_KEPT_NOTES = {
     ),
     selectors.NOT_KEPT_HISTORY_PAUSED: (
         "Not kept: history paused, so this play is not saved."
+    ),
+    selectors.NOT_KEPT_NON_PROFILING: (
+        "Not kept: your rows are not based on your activity, so this play is not saved."
     ),
 }
 

@@ -35,6 +35,7 @@ from catalog import posters, selectors
 from catalog.forms import BrowseForm, OnboardingPickForm
 from catalog.models import Genre, Title
 from consent.policy import private_session_on
+from recommendations.selectors import suggestions_for_you
 from recommendations.services.engagement import row_origin_remember
 
 #: The id of the header search box's suggestions; htmx sends it as HX-Target.
@@ -132,6 +133,10 @@ def genre_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """The search page, its "Load more" pages, and the header's suggestions.
 
+    The suggestions start with a "For you" part (the profile's own
+    candidates that match, hard filters applied); the rest are plain
+    matches, as the search page finds them.
+
     A search is kept (as a SearchEvent of the active profile) when the full
     page is asked for: not for each suggestion while typing, nor for more
     pages of the same search.
@@ -139,9 +144,12 @@ def search(request: HttpRequest) -> HttpResponse:
     query, shortened = selectors.clean_query(request.GET.get("q", ""))
     context = {"search_query": query, "shortened": shortened}
     if request.htmx and request.htmx.target == SUGGESTIONS_TARGET:
-        titles = selectors.search_titles(query, profile=request.profile)
-        titles = titles[: selectors.SUGGESTIONS]
-        context["titles"] = list(titles)
+        matches = selectors.search_titles(query, profile=request.profile)
+        for_you = suggestions_for_you(request.profile, matches) if query else []
+        mine = {title.pk for title in for_you}
+        titles = [t for t in matches[: selectors.SUGGESTIONS] if t.pk not in mine]
+        context["for_you"] = for_you
+        context["titles"] = titles[: selectors.SUGGESTIONS - len(for_you)]
         return _varies_with_htmx(
             render(request, "catalog/search.html#suggestions", context)
         )

@@ -102,6 +102,18 @@ class PrivacySettings(models.Model):
         help_text="On: the weather of the region's centre is asked of the "
         "configured provider; nothing is stored.",
     )
+    #: The viewer's own weights for the genres of its taste (the privacy
+    #: centre's sliders): genre id (a string, as JSON keys are) → percent of
+    #: what the history says, one of ``recommendations.engine.taste.LEVELS``
+    #: (0 off … 200 much more); a genre missing is "as you watch". Written
+    #: only by ``privacy.services.taste_levels_set``; read by the home rows
+    #: through ``consent.policy.taste_levels``.
+    taste_adjustments = models.JSONField(
+        "taste adjustments",
+        default=dict,
+        blank=True,
+        help_text="Genre id → percent of the history's weight (0 = off).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

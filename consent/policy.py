@@ -4,9 +4,24 @@ Every app that collects a signal or builds rows asks here (never reads
 ``PrivacySettings`` fields itself), so "history paused" or "a private
 session" means the same everywhere. A profile that never changed a setting
 has the defaults, unsaved.
+
+Personalized rows off is the non-profiling mode (DSA Art. 38; the EDPB asks
+that it stop the profiling data collection too), switched on the home page
+or in the centre. While it is on (:func:`profiling_on` is False):
+
+- the rows are everyone's, and the profile's candidates are neither
+  refreshed (:func:`may_learn`) nor scored after a training
+  (:func:`profiling_profiles`);
+- no search, no row engagement and no device class is recorded;
+- plays are kept only while the viewer keeps them for Continue watching
+  (viewing history not paused: the home switch's sub-option);
+- explicit acts (ratings, thumbs, not interested, My List) are kept as the
+  viewer's own record, but nothing learns from them: no refresh, and the
+  profile stays out of every training set (:func:`training_profiles`).
 """
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Q
 
 from accounts.models import Profile
 from consent.models import PrivacySettings
@@ -35,14 +50,78 @@ def hidden_genre_ids(settings: PrivacySettings) -> set[int]:
     return set(settings.hidden_genres.values_list("pk", flat=True))
 
 
+def profiling_on(profile: Profile) -> bool:
+    """False in the non-profiling mode (personalized rows off)."""
+    return settings_for(profile).personalization
+
+
+def may_learn(profile: Profile) -> bool:
+    """Whether a new signal may refresh the profile's candidates (fold-in)."""
+    return profiling_on(profile)
+
+
+def taste_levels(settings: PrivacySettings) -> dict[int, int]:
+    """The viewer's adjustments of its taste: genre id → percent (0 = off,
+    100 = as its history says), as the rows apply them. Entries that are not
+    a genre id and a whole percent from 0 to 200 are ignored."""
+    levels = {}
+    for key, value in (settings.taste_adjustments or {}).items():
+        if str(key).isdigit() and type(value) is int and 0 <= value <= 200:
+            levels[int(key)] = value
+    return levels
+
+
 def may_store_viewing(profile: Profile, *, private_session: bool = False) -> bool:
-    """False while viewing history is paused or the session is private."""
+    """False while viewing history is paused or the session is private.
+
+    In the non-profiling mode "not paused" is the viewer's choice to keep
+    plays for Continue watching; nothing learns from them (:func:`may_learn`).
+    """
     return not private_session and not settings_for(profile).pause_viewing_history
 
 
 def may_store_search(profile: Profile, *, private_session: bool = False) -> bool:
-    """False while search history is paused or the session is private."""
-    return not private_session and not settings_for(profile).pause_search_history
+    """False while search history is paused, the session is private, or in
+    the non-profiling mode."""
+    settings = settings_for(profile)
+    return (
+        not private_session
+        and not settings.pause_search_history
+        and settings.personalization
+    )
+
+
+def may_store_device(profile: Profile) -> bool:
+    """Whether a play may keep its device class: contextual signals on, and
+    not in the non-profiling mode."""
+    settings = settings_for(profile)
+    return settings.contextual_signals and settings.personalization
+
+
+def may_record_engagement(session: SessionBase, profile: Profile | None) -> bool:
+    """Whether titles opened from a row, and plays and ratings of them, may
+    count for that kind of row: never in a private session or in the
+    non-profiling mode."""
+    return (
+        profile is not None
+        and not private_session_on(session, profile)
+        and profiling_on(profile)
+    )
+
+
+def profiling_profiles(prefix: str = "") -> Q:
+    """The profiles not in the non-profiling mode, as a filter on rows that
+    reach the profile through ``prefix`` (no settings saved: the defaults)."""
+    return Q(**{f"{prefix}privacy__isnull": True}) | Q(
+        **{f"{prefix}privacy__personalization": True}
+    )
+
+
+def training_profiles(prefix: str = "profile__") -> Q:
+    """The profiles whose data may enter a training set (a filter on rows
+    that reach the profile through ``prefix``): training allowed, and not in
+    the non-profiling mode."""
+    return Q(**{f"{prefix}allow_training": True}) & profiling_profiles(prefix)
 
 
 def uses_context(profile: Profile) -> bool:

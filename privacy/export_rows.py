@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from accounts.models import Profile, User
-from catalog.models import Title
+from catalog.models import Genre, Title
 from consent.models import PrivacySettings
 from recommendations.models import ProfileCandidates
 
@@ -45,8 +45,18 @@ def privacy_settings(user: User) -> list[Row]:
     fields = [*PrivacySettings.CHOICE_FIELDS, "weather_declared_on", "updated_at"]
     rows = PrivacySettings.objects.filter(profile__user=user).order_by("profile_id")
     out = []
-    for row in with_profile(rows.values("profile_id", *fields), profile_names(user)):
+    rows = rows.values("profile_id", "taste_adjustments", *fields)
+    adjusted = {
+        int(g) for row in rows for g in row["taste_adjustments"] if str(g).isdigit()
+    }
+    genre_names = dict(Genre.objects.filter(pk__in=adjusted).values_list("id", "name"))
+    for row in with_profile(rows, profile_names(user)):
         row["hidden_genres"] = hidden.get(row["profile_id"], [])
+        row["taste_adjustments"] = {
+            genre_names[int(g)]: level
+            for g, level in sorted(row["taste_adjustments"].items())
+            if str(g).isdigit() and int(g) in genre_names
+        }
         out.append(row)
     return out
 

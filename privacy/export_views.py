@@ -36,7 +36,7 @@ from accounts.access import (
 from accounts.forms import ConfirmPasswordForm
 from accounts.models import Profile
 from config.links import parse_id
-from privacy import selectors, services
+from privacy import receipts, selectors, services
 from privacy.models import DataExport, ErasureReceipt
 
 # --- export -------------------------------------------------------------------------
@@ -230,11 +230,22 @@ def erase_category(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     category = form.cleaned_data["category"]
-    count = services.erase_category(profile=profile, category=category)
+    if request.POST.get("preview") == "1":
+        preview = receipts.erase_category_receipt(
+            profile=profile, category=category, preview=True
+        )
+        context = _erase_context(request, chosen_profile=profile.pk)
+        context.update(
+            preview=preview, preview_category=category, preview_profile=profile
+        )
+        return render(request, "privacy/erase.html", context)
+    receipt = receipts.erase_category_receipt(profile=profile, category=category)
     messages.success(
         request,
-        f"Erased {count} of {profile.name}’s {services.CATEGORIES[category].label}.",
+        f"Erased {receipt.result} of {profile.name}’s "
+        f"{services.CATEGORIES[category].label}.",
     )
+    messages.info(request, receipt.text)
     return redirect(_back(request))
 
 

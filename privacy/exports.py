@@ -69,6 +69,8 @@ def _taste_profiles(user: User) -> list[Row]:
                     "rank": rank,
                     "genre": genre.name,
                     "weight": round(genre.weight, 4),
+                    "your_setting_percent": genre.level,
+                    "weight_used": round(genre.used, 4),
                     "liked_titles": taste.liked_titles,
                     "adventurousness": None
                     if taste.adventurousness is None
@@ -168,6 +170,10 @@ DERIVED: tuple[Part, ...] = (
             "rank": "1 = the genre liked most.",
             "genre": "The genre.",
             "weight": "Its share of the liked titles' genre mix, 0 to 1.",
+            "your_setting_percent": "Your taste slider for it: percent of that "
+            "share the rows use (0 off, 100 as you watch, 200 much more).",
+            "weight_used": "Its share of the mix your rows use, after your "
+            "sliders, 0 to 1.",
             "liked_titles": "How many titles the profile likes.",
             "adventurousness": "How spread the liking is over genres, 0 (one genre) "
             "to 1 (all alike); empty with fewer than 3 liked titles.",

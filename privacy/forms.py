@@ -10,6 +10,7 @@ from catalog.models import Genre
 from consent.context import REGION_CHOICES, WEATHER_CHOICES
 from consent.models import PrivacySettings
 from privacy.registry import LEDGER_KINDS
+from recommendations.engine import taste
 
 #: The on/off controls: name → (label, what "on" means). ``private_session``
 #: lives in the browser's session; ``allow_training`` on the profile.
@@ -17,8 +18,10 @@ TOGGLES: dict[str, tuple[str, str]] = {
     "personalization": (
         "Personalized rows",
         "On: your rows are chosen from what you rate, watch and like. Off: you "
-        "get everyone’s rows (trending, new, curated) and your history is not "
-        "used for them.",
+        "get everyone’s rows (trending, new, curated), your history is not "
+        "used for them, and nothing new is learnt: no searches or clicks on "
+        "rows are kept, plays only while viewing history is not paused, and "
+        "your activity stays out of training.",
     ),
     "pause_viewing_history": (
         "Pause viewing history",
@@ -176,3 +179,59 @@ class HomeControlsForm(forms.Form):
     calibration = forms.BooleanField(
         required=False, label="Keep the genre mix of my history in Top picks"
     )
+
+
+class RowsBasisForm(forms.Form):
+    """The home page's non-profiling switch: what the rows are based on."""
+
+    ACTIVITY = "activity"
+    EVERYONE = "everyone"
+
+    basis = forms.ChoiceField(
+        choices=[
+            (ACTIVITY, "Based on my activity"),
+            (EVERYONE, "Not based on my activity"),
+        ],
+        error_messages={
+            "required": "Choose what your rows are based on.",
+            "invalid_choice": "Your rows are based on your activity or not: "
+            "“%(value)s” is neither.",
+        },
+    )
+    keep_plays = forms.BooleanField(
+        required=False, label="Keep my plays so Continue watching can resume them"
+    )
+
+
+class TasteForm(forms.Form):
+    """The taste sliders: one ``genre-<id>`` field per genre shown, each a
+    level in percent (``engine.taste.LEVELS``: 0 off … 200 much more).
+    ``cleaned_data["levels"]`` is genre id → level."""
+
+    PREFIX = "genre-"
+    LEVELS = tuple(taste.LEVELS)
+
+    def clean(self):
+        levels = {}
+        for key in self.data:
+            if not key.startswith(self.PREFIX):
+                continue
+            raw_id, raw = key.removeprefix(self.PREFIX), self.data.get(key, "")
+            if not (raw_id.isdigit() and len(raw_id) <= 9 and raw.isdigit()):
+                raise forms.ValidationError(
+                    "Each genre's weight is a whole percent: "
+                    + ", ".join(map(str, self.LEVELS))
+                    + "."
+                )
+            if len(raw) > 3 or int(raw) not in self.LEVELS:
+                raise forms.ValidationError(
+                    f"{raw[:6]}% is not a weight: choose "
+                    + ", ".join(map(str, self.LEVELS))
+                    + "."
+                )
+            levels[int(raw_id)] = int(raw)
+        if not levels:
+            raise forms.ValidationError("No genre's weight was given.")
+        if not Genre.objects.filter(pk__in=levels).count() == len(levels):
+            raise forms.ValidationError("There is no such genre.")
+        return {"levels": levels}

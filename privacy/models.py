@@ -44,6 +44,12 @@ class ConsentEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.what}"
 
+    @property
+    def is_receipt(self) -> bool:
+        """A line saying what a control did to the rows (``privacy.receipts``):
+        its words are ``new_value``."""
+        return self.what.startswith("receipt: ")
+
 
 class DataExport(models.Model):
     """A "Download my data" zip of an account, built by a Celery task."""

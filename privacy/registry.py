@@ -13,7 +13,8 @@ while a model pointing at a profile or an account is not registered.
 
 One vocabulary names single items everywhere (the ledger's URLs, the erase
 API, the consent log): ``rating``, ``play``, ``search``, ``thumbs_up``,
-``thumbs_down``, ``not_interested``, ``pick``, ``list`` and ``tag``.
+``thumbs_down``, ``not_interested``, ``show_fewer``, ``pick``, ``list`` and
+``tag``.
 """
 
 import dataclasses
@@ -151,6 +152,9 @@ class PersonalData:
     #: Recommendations learn from it: erasing a row refreshes the profile,
     #: drops its stored candidates and removes it from the model files.
     signal: bool = False
+    #: Never used to choose titles, for its profile or anyone: "How
+    #: recommendations work" lists it under what is never used, read from here.
+    never_recommends: bool = False
     #: The column whose values name its item kinds and inventory lines.
     split_by: str | None = None
     items: tuple[Item, ...] = ()
@@ -350,6 +354,9 @@ ENTRIES: tuple[PersonalData, ...] = (
                 "stored).",
                 "updated_at": "Last change.",
                 "hidden_genres": "Genres never recommended (CSV: separated by ';').",
+                "taste_adjustments": "Your taste sliders: genre → percent of "
+                "what your history says (0 off, 50 less, 150 more, 200 much "
+                "more; a genre missing is as you watch).",
             },
             rows=export_rows.privacy_settings,
         ),
@@ -451,6 +458,7 @@ ENTRIES: tuple[PersonalData, ...] = (
         "searches",
         "search history",
         owner="profile",
+        never_recommends=True,
         category=True,
         time_field="created_at",
         retained=True,
@@ -518,6 +526,12 @@ ENTRIES: tuple[PersonalData, ...] = (
                 "Onboarding picks",
                 "Top picks will no longer use this pick.",
             ),
+            Item(
+                Feedback.Kind.SHOW_FEWER.value,
+                "Show fewer like this",
+                "Show fewer like this",
+                "titles like it are ranked as before.",
+            ),
         ),
         ledger=Ledger(at="created_at"),
         inventory=Counted(
@@ -550,18 +564,27 @@ ENTRIES: tuple[PersonalData, ...] = (
                     f"{_stars('pick')}-star ratings.",
                     Feedback.Kind.PICK.value,
                 ),
+                Line(
+                    "feedback_show_fewer",
+                    "Show fewer like this",
+                    "Titles you asked to see fewer like: they and titles of "
+                    "similar genres move down in your rows (never hidden, never "
+                    "used for training).",
+                    Feedback.Kind.SHOW_FEWER.value,
+                ),
             ),
             first="created_at",
             last="created_at",
         ),
         export=Export(
             "feedback",
-            "Thumbs, onboarding picks and “not interested”.",
+            "Thumbs, onboarding picks, “not interested” and “show fewer”.",
             {
                 "id": "The feedback's number.",
                 **_PROFILE,
                 **_TITLE,
-                "kind": "thumbs_up, thumbs_down, not_interested or pick (onboarding).",
+                "kind": "thumbs_up, thumbs_down, not_interested, show_fewer or "
+                "pick (onboarding).",
                 "created_at": "When.",
             },
             order=("created_at",),
@@ -572,6 +595,7 @@ ENTRIES: tuple[PersonalData, ...] = (
         "list",
         "My List",
         owner="profile",
+        never_recommends=True,
         category=True,
         time_field="added_at",
         retained=True,
@@ -608,6 +632,7 @@ ENTRIES: tuple[PersonalData, ...] = (
         "tags",
         "tags",
         owner="profile",
+        never_recommends=True,
         category=True,
         time_field="created_at",
         retained=True,

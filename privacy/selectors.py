@@ -200,6 +200,8 @@ class GenreWeight:
     name: str
     slug: str
     weight: float  # share of the liked titles' genre mix, 0..1
+    level: int = taste.DEFAULT_LEVEL  # the viewer's slider, percent (0 = off)
+    used: float = 0.0  # share of the mix the rows use, after the sliders
 
 
 @dataclass(frozen=True)
@@ -233,29 +235,98 @@ class TasteProfile:
         return "Very adventurous: you like a bit of everything."
 
 
-def taste_profile(profile: Profile) -> TasteProfile:
+def taste_profile(profile: Profile, mix: Taste | None = None) -> TasteProfile:
     """The genres of what the profile likes, weighted, and how varied they are.
 
     The very genre mix its home rows use (``taste_of``: the rule is
     ``recommendations.engine.taste``), so what the centre shows and exports
-    is what chooses the rows. Three queries and the cached catalog snapshot.
+    is what chooses the rows. Three queries and the cached catalog snapshot
+    (none when ``mix``, the profile's ``taste_of``, is given).
     """
-    return _taste_from_shares(taste_of(profile))
+    return _taste_from_shares(mix if mix is not None else taste_of(profile))
+
+
+@dataclass(frozen=True)
+class TasteSlider:
+    """One genre of the profile's taste, as its slider shows it."""
+
+    genre_id: int
+    name: str
+    slug: str
+    share: float  # of what the history says, 0..1
+    level: int  # the viewer's percent (``engine.taste.LEVELS``; 100: as it is)
+    used: float  # of the mix the rows use, after every slider, 0..1
+
+    @property
+    def level_words(self) -> str:
+        return taste.LEVELS.get(self.level, f"{self.level}%")
+
+    @property
+    def share_words(self) -> str:
+        if self.share <= 0:
+            return "not in your history now"
+        if self.share < 0.005:
+            return "under 1% of what you do"
+        return f"{round(self.share * 100)}% of what you do"
+
+    @property
+    def used_percent(self) -> int:
+        return round(self.used * 100)
+
+
+@dataclass(frozen=True)
+class TasteSliders:
+    """The centre's taste sliders: every genre of the taste, strongest first
+    (and any the viewer set that the history no longer holds)."""
+
+    sliders: list[TasteSlider]
+    made_of: str  # "what you rated or picked"
+    adjusted: bool  # some genre is not "as you watch"
+
+    LEVELS = taste.LEVELS
+    #: Sliders shown at first; the rest (the rarer genres) behind "more".
+    SHOWN = 8
+
+    @property
+    def first(self) -> list[TasteSlider]:
+        return self.sliders[: self.SHOWN]
+
+    @property
+    def rest(self) -> list[TasteSlider]:
+        return self.sliders[self.SHOWN :]
+
+    @property
+    def rest_adjusted(self) -> bool:
+        return any(s.level != taste.DEFAULT_LEVEL for s in self.rest)
+
+
+def taste_sliders(mix: Taste) -> TasteSliders:
+    """The sliders of a taste (``taste_of``: the mix the rows use)."""
+    sliders = [
+        TasteSlider(g.genre_id, g.name, g.slug, g.share, g.level, g.used)
+        for g in mix.genres
+    ]
+    return TasteSliders(
+        sliders=sliders,
+        made_of=mix.made_of,
+        adjusted=any(s.level != taste.DEFAULT_LEVEL for s in sliders),
+    )
 
 
 def _taste_from_shares(mix: Taste) -> TasteProfile:
-    if not mix.genres:
+    genres = [g for g in mix.genres if g.share > 0]
+    if not genres:
         return TasteProfile(genres=[], liked_titles=0, adventurousness=None)
     adventurousness = None
     if mix.liked_titles >= TasteProfile.MIN_TITLES:
-        entropy = -sum(g.share * math.log(g.share) for g in mix.genres)
-        adventurousness = entropy / math.log(
-            max(mix.catalog_genres, len(mix.genres), 2)
-        )
+        entropy = -sum(g.share * math.log(g.share) for g in genres)
+        adventurousness = entropy / math.log(max(mix.catalog_genres, len(genres), 2))
     return TasteProfile(
         genres=[
-            GenreWeight(name=g.name, slug=g.slug, weight=g.share)
-            for g in mix.genres[:TASTE_TOP_GENRES]
+            GenreWeight(
+                name=g.name, slug=g.slug, weight=g.share, level=g.level, used=g.used
+            )
+            for g in genres[:TASTE_TOP_GENRES]
         ],
         liked_titles=mix.liked_titles,
         adventurousness=adventurousness,
@@ -465,6 +536,15 @@ def hidden_titles(profile: Profile) -> QuerySet[Feedback]:
     """The titles the profile said it is not interested in, latest first."""
     return (
         Feedback.objects.filter(profile=profile, kind=Feedback.Kind.NOT_INTERESTED)
+        .select_related("title")
+        .order_by("-created_at", "-id")
+    )
+
+
+def show_fewer_titles(profile: Profile) -> QuerySet[Feedback]:
+    """The titles the profile asked to see fewer like, latest first."""
+    return (
+        Feedback.objects.filter(profile=profile, kind=Feedback.Kind.SHOW_FEWER)
         .select_related("title")
         .order_by("-created_at", "-id")
     )

@@ -18,13 +18,19 @@ from accounts.services import login_lockout_clear, profile_touch
 from activity.services import REFRESH_PROFILE_TASK
 from catalog.importers.movielens import read_users
 from catalog.models import Genre
+from consent import policy
 from consent.context import REGIONS, WEATHER_CHOICES, region_of_zip
 from consent.models import PrivacySettings
-from consent.policy import PRIVATE_SESSION_KEY, private_session_profile_ids
+from consent.policy import (
+    PRIVATE_SESSION_KEY,
+    private_session_profile_ids,
+    taste_levels,
+)
 from outbox.services import outbox_add
 from privacy import exports, registry
 from privacy.models import ConsentEvent, DataExport, ErasureReceipt
 from recommendations import tasks as recommendation_tasks
+from recommendations.engine import taste
 from recommendations.home.cache import pages_forget
 from recommendations.models import ProfileCandidates
 from recommendations.services.forget import model_versions_holding
@@ -127,6 +133,9 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
     profile.privacy = settings
     if changed_settings or changed_profile:
         profile_touch(profile_id=profile.pk)
+    if "personalization" in changed_settings and settings.personalization:
+        # Back from the non-profiling mode: fold in what was kept meanwhile.
+        outbox_add(task=REFRESH_PROFILE_TASK, args=[profile.pk], coalesce=True)
     if _retention_shortened(old_retention, settings.retention_months):
         retention_purge_profile(profile=profile)
     return settings
@@ -156,6 +165,106 @@ def hidden_genre_set(*, profile: Profile, genre: Genre, hidden: bool) -> bool:
     )
     profile.privacy = settings
     return True
+
+
+# --- the taste sliders: the viewer's own weights for its genres ------------------
+
+
+def _level_words(level: int) -> str:
+    return f"{level}% ({taste.LEVELS.get(level, 'custom').lower()})"
+
+
+@dataclass(frozen=True)
+class TasteChange:
+    """One genre's weight changed on the taste sliders (what R1's receipts
+    and the centre's message read)."""
+
+    genre: str
+    old: int
+    new: int
+
+
+@transaction.atomic
+def taste_levels_set(*, profile: Profile, levels: dict[int, int]) -> list[TasteChange]:
+    """Sets how much of each given genre the profile's rows use, in percent of
+    what its history says (``engine.taste.LEVELS``: 0 off … 200 much more).
+
+    Each genre whose level changes is logged; the rows follow at once (the
+    settings' ``updated_at`` and the profile's touch key the cached rows).
+    An unknown genre or a level not in ``LEVELS`` raises ``ValueError`` and
+    nothing changes. Returns the changes, by genre name.
+    """
+    if any(level not in taste.LEVELS for level in levels.values()):
+        raise ValueError(
+            "A genre's weight is one of "
+            + ", ".join(f"{n}" for n in taste.LEVELS)
+            + " (percent)."
+        )
+    names = dict(Genre.objects.filter(pk__in=levels).values_list("pk", "name"))
+    if len(names) != len(levels):
+        raise ValueError("There is no such genre.")
+    settings, _ = PrivacySettings.objects.select_for_update().get_or_create(
+        profile=profile
+    )
+    current = taste_levels(settings)
+    changes = []
+    for genre_id, new in sorted(levels.items(), key=lambda item: names[item[0]]):
+        old = current.get(genre_id, taste.DEFAULT_LEVEL)
+        if old == new:
+            continue
+        if new == taste.DEFAULT_LEVEL:
+            current.pop(genre_id, None)
+        else:
+            current[genre_id] = new
+        changes.append(TasteChange(names[genre_id], old, new))
+        consent_event_record(
+            profile=profile,
+            user_id=profile.user_id,
+            kind=ConsentEvent.Kind.SETTING,
+            what=f"taste: {names[genre_id]}"[:80],
+            old=_level_words(old),
+            new=_level_words(new),
+        )
+    if changes:
+        settings.taste_adjustments = {str(g): v for g, v in sorted(current.items())}
+        settings.save(update_fields=["taste_adjustments", "updated_at"])
+        profile_touch(profile_id=profile.pk)
+    profile.privacy = settings
+    return changes
+
+
+@transaction.atomic
+def taste_levels_reset(*, profile: Profile) -> int:
+    """“Reset to what you do”: every genre back to its history's weight.
+
+    Logged as one change (what each genre was set to, before); returns how
+    many genres it put back (0: nothing was adjusted, nothing logged).
+    """
+    settings, _ = PrivacySettings.objects.select_for_update().get_or_create(
+        profile=profile
+    )
+    current = taste_levels(settings)
+    if current or settings.taste_adjustments:
+        names = dict(Genre.objects.filter(pk__in=current).values_list("pk", "name"))
+        before = "; ".join(
+            sorted(
+                f"{names.get(g, f'genre {g}')} {_level_words(v)}"
+                for g, v in current.items()
+            )
+        )
+        settings.taste_adjustments = {}
+        settings.save(update_fields=["taste_adjustments", "updated_at"])
+        consent_event_record(
+            profile=profile,
+            user_id=profile.user_id,
+            kind=ConsentEvent.Kind.SETTING,
+            what="taste: reset to what you do",
+            old=before,
+            new="every genre as you watch",
+        )
+        profile_touch(profile_id=profile.pk)
+    profile.privacy = settings
+    return len(current)
 
 
 # --- the privacy centre's controls (what follows a change, at once) -------------
@@ -210,6 +319,29 @@ def private_session_set(*, session: Any, profile: Profile, on: bool) -> bool:
         new=_display(on),
     )
     return True
+
+
+@transaction.atomic
+def non_profiling_set(
+    *, profile: Profile, on: bool, keep_plays: bool = False
+) -> PrivacySettings:
+    """The home page's switch: rows not based on the profile's activity.
+
+    On: personalized rows off (:mod:`consent.policy`: everyone's rows, no
+    search, row engagement or device kept, nothing learnt) and viewing history
+    paused unless ``keep_plays`` (plays kept only so Continue watching can
+    resume them). Off: personalized rows and viewing history on again (the
+    candidates are refreshed, :func:`privacy_settings_update`). Each change
+    is a line of the consent log.
+    """
+    was_on = not policy.profiling_on(profile)
+    if on:
+        changes = {"personalization": False, "pause_viewing_history": not keep_plays}
+    elif was_on:
+        changes = {"personalization": True, "pause_viewing_history": False}
+    else:
+        changes = {"personalization": True}
+    return privacy_settings_update(profile=profile, **changes)
 
 
 # --- shared by export, erasure and retention ---------------------------------------

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from privacy import export_views, views
+from privacy import export_views, taste_views, views
 
 app_name = "privacy"
 urlpatterns = [
     path("privacy/", views.centre, name="centre"),
     # The home page's exploration and calibration controls are privacy settings.
     path("home/controls/", views.home_controls, name="home_controls"),
+    path("home/rows-basis/", views.home_rows_basis, name="home_rows_basis"),
     # Deleting a profile is its erasure; the page sits with the profile pages.
     path(
         "profiles/<int:profile_id>/delete/",
@@ -14,6 +15,11 @@ urlpatterns = [
         name="profile_delete",
     ),
     path("privacy/how-recommendations-work/", views.how_it_works, name="how_it_works"),
+    path(
+        "privacy/how-recommendations-work/changes/",
+        views.changelog,
+        name="changelog",
+    ),
     path("privacy/consent-log/", views.consent_log, name="consent_log"),
     path("privacy/settings/toggle/", views.toggle, name="toggle"),
     path(
@@ -21,11 +27,18 @@ urlpatterns = [
         views.hidden_title_show,
         name="hidden_title_show",
     ),
+    path(
+        "privacy/settings/fewer-like/<int:pk>/undo/",
+        views.show_fewer_undo,
+        name="show_fewer_undo",
+    ),
     path("privacy/settings/retention/", views.retention, name="retention"),
     path("privacy/settings/region/", views.region, name="region"),
     path("privacy/settings/weather/", views.weather_today, name="weather_today"),
     path("privacy/settings/exploration/", views.exploration, name="exploration"),
     path("privacy/settings/hidden-genres/", views.hidden_genres, name="hidden_genres"),
+    path("privacy/settings/taste/", taste_views.taste_levels, name="taste"),
+    path("privacy/settings/taste/reset/", taste_views.taste_reset, name="taste_reset"),
     path("privacy/activity/", views.ledger, name="ledger"),
     path(
         "privacy/activity/<str:kind>/<int:pk>/delete/",

@@ -10,6 +10,10 @@
   change alters (inventory, consent log) out of band; without htmx it
   redirects back to the centre, with a message. A value that is not
   allowed is a 400 that says why; nothing is changed then.
+- The controls that change the rows answer with an effect receipt
+  (:mod:`privacy.receipts`: the rows built before and after, in words, with
+  an Undo); the strong ones (hiding a genre, personalization off) can be
+  previewed first (``preview=1``), with Confirm and Cancel.
 - The ledger lists every rating, thumb, hidden title, pick, play and search,
   each with a delete button. It, the Ratings and History shelves (whose
   delete buttons post to :func:`erase_item`) and the erase API erase an item
@@ -17,6 +21,7 @@
   whichever page asks.
 """
 
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -50,7 +55,7 @@ from config.links import parse_id
 from consent import policy
 from consent.context import REGION_CHOICES, REGIONS, WEATHER_CHOICES
 from consent.models import PrivacySettings
-from privacy import selectors, services
+from privacy import receipts, selectors, services
 from privacy.forms import (
     ALL_TOGGLES,
     CONTEXT_TOGGLES,
@@ -61,10 +66,12 @@ from privacy.forms import (
     LedgerFilterForm,
     RegionForm,
     RetentionForm,
+    RowsBasisForm,
     ToggleForm,
     WeatherTodayForm,
 )
-from recommendations.engine.dataset import IMPLICIT_VALUES
+from privacy.main_parameters import main_parameters
+from recommendations.changelog import changelog as changelog_entries
 from recommendations.services.training import active_version
 from recommendations.services.weather import provider_configured
 from recommendations.views import home_main
@@ -72,6 +79,11 @@ from recommendations.views import home_main
 LEDGER_PAGE_SIZE = 50
 CONSENT_LOG_PAGE_SIZE = 50
 CONSENT_LOG_IN_CENTRE = 10
+#: Toggles that change the rows: each answers with an effect receipt...
+RECEIPT_TOGGLES = frozenset({"personalization", "pause_viewing_history", "calibration"})
+#: ...and these are previewed before they are turned off (the centre's switch
+#: asks for the preview; a plain post of "off" turns it off at once).
+PREVIEW_TOGGLES = frozenset({"personalization"})
 
 # --- helpers ---------------------------------------------------------------------
 
@@ -173,6 +185,7 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
         "retention_choices": PrivacySettings.Retention.choices,
         "genres": [(genre, genre.pk in hidden) for genre in Genre.objects.all()],
         "hidden_titles": list(selectors.hidden_titles(profile)),
+        "fewer_titles": list(selectors.show_fewer_titles(profile)),
     }
 
 
@@ -197,10 +210,12 @@ def _summary_context(request: HttpRequest, profile: Profile) -> dict:
     and inventory, and the account's holdings and consent log."""
     inventory = selectors.inventory(request.user)
     selected = inventory.for_profile(profile.pk)
+    mix = selectors.taste_of(profile)
     return {
         "inventory": inventory,
         "selected_inventory": selected,
-        "taste": selectors.taste_profile(profile),
+        "taste": selectors.taste_profile(profile, mix),
+        "taste_sliders": selectors.taste_sliders(mix),
         "model": selectors.model_in_use(
             selected.settings, selected.candidates, active_version()
         ),
@@ -210,20 +225,66 @@ def _summary_context(request: HttpRequest, profile: Profile) -> dict:
     }
 
 
-def _control_done(request: HttpRequest, profile: Profile, message: str) -> HttpResponse:
+@dataclass(frozen=True)
+class Resubmit:
+    """A form that posts a control again: a receipt's "Undo" (the values
+    before the change) or a preview's "Confirm" (the values previewed)."""
+
+    url: str
+    fields: list[tuple[str, object]]
+    label: str
+
+
+def _control_done(
+    request: HttpRequest,
+    profile: Profile,
+    message: str,
+    receipt: receipts.Receipt | None = None,
+    undo: Resubmit | None = None,
+) -> HttpResponse:
     """htmx gets the controls again, and out of band what a change alters
     elsewhere on the page (the private-session banner, the profile's summary
     and inventory, the account's consent log); a plain form post goes back to
-    the centre, with a message."""
+    the centre, with a message (and the receipt: what the rows did)."""
+    if receipt is not None:  # changed on a copy of its own: read it again
+        profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
     if request.htmx:
         context = {
             **_profile_context(request, profile),
             **_summary_context(request, profile),
             "changed": message,
+            "receipt": receipt,
+            "undo": undo,
         }
         return render(request, "privacy/centre.html#control-done", context)
     messages.success(request, message)
+    if receipt is not None:
+        messages.info(request, receipt.text)
     return _back(request, _centre_url(profile))
+
+
+def _control_preview(
+    request: HttpRequest, profile: Profile, receipt: receipts.Receipt, confirm: Resubmit
+) -> HttpResponse:
+    """What a strong control would do, with Confirm (``confirm``) and Cancel;
+    nothing was changed."""
+    context = {
+        **_profile_context(request, profile),
+        "preview": receipt,
+        "confirm": confirm,
+        "cancel_url": _centre_url(profile),
+    }
+    if request.htmx:
+        return render(request, "privacy/centre.html#controls", context)
+    return render(
+        request,
+        "privacy/centre.html",
+        {**context, **_summary_context(request, profile)},
+    )
+
+
+def _wants_preview(request: HttpRequest) -> bool:
+    return request.POST.get("preview") == "1"
 
 
 # --- the centre --------------------------------------------------------------------
@@ -249,10 +310,19 @@ def centre(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def how_it_works(request: HttpRequest) -> HttpResponse:
-    """How recommendations are made, in plain words (open to everyone); the
-    values of implicit signals are the engine's own table's."""
-    context = {"implicit": IMPLICIT_VALUES, "completed_at": ViewingEvent.COMPLETED_AT}
+    """How recommendations are made, in plain words (open to everyone): the
+    main parameters as they are now (``privacy.main_parameters``)."""
+    context = {
+        "params": main_parameters(),
+        "completed_at": ViewingEvent.COMPLETED_AT,
+    }
     return render(request, "privacy/how_it_works.html", context)
+
+
+@require_safe
+def changelog(request: HttpRequest) -> HttpResponse:
+    """Every change to the recommendations, newest first (open to everyone)."""
+    return render(request, "privacy/changelog.html", {"changes": changelog_entries()})
 
 
 @account_password_required
@@ -292,13 +362,39 @@ def toggle(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     name, on = data["setting"], data["value"]
-    if name == "private_session":
+    receipt = undo = None
+    if name in RECEIPT_TOGGLES:
+        if _wants_preview(request) and name in PREVIEW_TOGGLES and not on:
+            receipt = receipts.setting_receipt(
+                profile=profile, name=name, value=on, preview=True
+            )
+            confirm = Resubmit(
+                url=reverse("privacy:toggle"),
+                fields=[("profile", profile.pk), ("setting", name), ("value", "off")],
+                label="Turn it off",
+            )
+            return _control_preview(request, profile, receipt, confirm)
+        receipt = receipts.setting_receipt(profile=profile, name=name, value=on)
+        undo = Resubmit(
+            url=reverse("privacy:toggle"),
+            fields=[
+                ("profile", profile.pk),
+                ("setting", name),
+                ("value", "off" if on else "on"),
+            ],
+            label="Undo",
+        )
+    elif name == "private_session":
         services.private_session_set(session=request.session, profile=profile, on=on)
     else:
         services.privacy_settings_update(profile=profile, **{name: on})
     label = ALL_TOGGLES[name][0]
     return _control_done(
-        request, profile, f"{profile.name}: {label} is {'on' if on else 'off'}."
+        request,
+        profile,
+        f"{profile.name}: {label} is {'on' if on else 'off'}.",
+        receipt,
+        undo,
     )
 
 
@@ -354,9 +450,16 @@ def exploration(request: HttpRequest) -> HttpResponse:
     data, profile, refused = _control_input(request, ExplorationForm)
     if refused is not None:
         return refused
-    value = data["exploration"]
-    services.privacy_settings_update(profile=profile, exploration=value)
-    return _control_done(request, profile, f"{profile.name}: exploration is {value}.")
+    value, before = data["exploration"], policy.settings_for(profile).exploration
+    receipt = receipts.setting_receipt(profile=profile, name="exploration", value=value)
+    undo = Resubmit(
+        url=reverse("privacy:exploration"),
+        fields=[("profile", profile.pk), ("exploration", before)],
+        label="Undo",
+    )
+    return _control_done(
+        request, profile, f"{profile.name}: exploration is {value}.", receipt, undo
+    )
 
 
 @account_password_required
@@ -367,14 +470,31 @@ def hidden_genres(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     genres = list(data["genres"])
-    services.hidden_genres_replace(profile=profile, genres=genres)
+    url = reverse("privacy:hidden_genres")
+    if _wants_preview(request):
+        receipt = receipts.hidden_genres_receipt(
+            profile=profile, genres=genres, preview=True
+        )
+        confirm = Resubmit(
+            url=url,
+            fields=[("profile", profile.pk), *(("genres", g.pk) for g in genres)],
+            label="Confirm",
+        )
+        return _control_preview(request, profile, receipt, confirm)
+    before = sorted(policy.hidden_genre_ids(policy.settings_for(profile)))
+    receipt = receipts.hidden_genres_receipt(profile=profile, genres=genres)
+    undo = Resubmit(
+        url=url,
+        fields=[("profile", profile.pk), *(("genres", pk) for pk in before)],
+        label="Undo",
+    )
     names = ", ".join(g.name for g in genres)
     message = (
         f"Hidden from {profile.name}’s recommendations: {names}."
         if genres
         else f"No genre is hidden from {profile.name}’s recommendations."
     )
-    return _control_done(request, profile, message)
+    return _control_done(request, profile, message, receipt, undo)
 
 
 @account_password_required
@@ -387,13 +507,36 @@ def hidden_title_show(request: HttpRequest, pk: int) -> HttpResponse:
         kind=Feedback.Kind.NOT_INTERESTED,
         profile__user=request.user,
     )
+    receipt = receipts.not_interested_receipt(
+        profile=feedback.profile, title=feedback.title, add=False
+    )
+    return _control_done(
+        request,
+        feedback.profile,
+        f"{feedback.profile.name}: “{feedback.title.title}” shows in the rows again.",
+        receipt,
+    )
+
+
+@account_password_required
+@require_POST
+def show_fewer_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undoes "Show fewer like this" from the controls: titles like it are
+    ranked as before."""
+    feedback = get_object_or_404(
+        Feedback.objects.select_related("title", "profile"),
+        pk=pk,
+        kind=Feedback.Kind.SHOW_FEWER,
+        profile__user=request.user,
+    )
     activity_services.feedback_remove(
         profile=feedback.profile, title=feedback.title, kind=feedback.kind
     )
     return _control_done(
         request,
         feedback.profile,
-        f"{feedback.profile.name}: “{feedback.title.title}” shows in the rows again.",
+        f"{feedback.profile.name}: titles like “{feedback.title.title}” are "
+        "ranked as before.",
     )
 
 
@@ -580,4 +723,31 @@ def home_controls(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your rows follow the new settings.")
         return redirect(reverse("recommendations:home") + "#home-controls")
     request.profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
+    return home_main(request, request.POST.get("mood", ""))
+
+
+@require_POST
+@account_password_required
+@profile_required
+def home_rows_basis(request: HttpRequest) -> HttpResponse:
+    """The home page's non-profiling switch: rows based on the profile's
+    activity or not, saved by one service (each change in the consent log)."""
+    form = RowsBasisForm(request.POST)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        template = "recommendations/bad_request.html" + (
+            "#errors" if request.htmx else ""
+        )
+        return render(request, template, {"errors": errors}, status=400)
+    profile = request.profile
+    receipt = receipts.non_profiling_receipt(
+        profile=profile,
+        on=form.cleaned_data["basis"] == RowsBasisForm.EVERYONE,
+        keep_plays=form.cleaned_data["keep_plays"],
+    )
+    if not request.htmx:
+        messages.success(request, f"Your rows follow your choice. {receipt.text}")
+        return redirect(reverse("recommendations:home") + "#rows-basis")
+    request.profile = Profile.objects.select_related("privacy").get(pk=profile.pk)
+    request.basis_receipt = receipt.text  # said under the switch
     return home_main(request, request.POST.get("mood", ""))

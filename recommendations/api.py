@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from accounts.api_access import ApiAccess, api_profile
 from activity.devices import device_class_from_user_agent
 from activity.models import ViewingEvent
-from activity.selectors import titles_for
+from activity.selectors import recommendable_for, titles_for
 from catalog import selectors as catalog_selectors
 from catalog.api import AbsoluteUrl
 from catalog.models import Title
@@ -525,7 +525,8 @@ class ProfileCandidatesView(APIView):
         tags=TAGS,
         summary="Stored candidates",
         description="The profile's current candidates as the model scored them "
-        "(before the home page's re-ranking), best first, with predicted ratings. "
+        "(before the home page's re-ranking), best first, with predicted ratings; "
+        "never a title of a hidden genre, marked not interested or withdrawn. "
         "Empty, with a null model version, before the first scoring.",
         responses=CandidatesOut,
     )
@@ -540,11 +541,23 @@ class ProfileCandidatesView(APIView):
                 "predicted": [],
             }
         else:
+            # What may be suggested now: the hard filters (a genre hidden
+            # since the scoring), the kids rule and withdrawn titles.
+            kept = set(
+                recommendable_for(profile)
+                .filter(pk__in=stored.title_ids)
+                .values_list("pk", flat=True)
+            )
+            pairs = [
+                (t, p)
+                for t, p in zip(stored.title_ids, stored.predicted, strict=True)
+                if t in kept
+            ]
             body = {
                 "model_version": stored.model_version_id,
                 "updated_at": stored.updated_at,
-                "title_ids": stored.title_ids,
-                "predicted": stored.predicted,
+                "title_ids": [t for t, _ in pairs],
+                "predicted": [p for _, p in pairs],
             }
         return Response(CandidatesOut(body).data)
 

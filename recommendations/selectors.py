@@ -1,15 +1,21 @@
 """Reads of the recommender for pages: titles like a title ("More like this"),
-the titles a profile asked not to seed rows."""
+the search suggestions' "For you" part, the titles a profile asked not to
+seed rows. Each suggests titles, so each applies the profile's hard filters
+(``activity.selectors.recommendable_for``) and moves "show fewer" titles down."""
 
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Avg, Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profile
 from activity.models import Feedback, Rating
+from activity.selectors import recommendable_for, show_fewer_ids
 from catalog.models import Title, TitleQuerySet
-from recommendations.models import SeedExclusion
+from consent.policy import settings_for
+from recommendations.engine import rerank
+from recommendations.models import ProfileCandidates, SeedExclusion
 from recommendations.services import training
 
 MORE_LIKE_THIS = 20
@@ -52,7 +58,9 @@ def _with_rating_stats(titles: TitleQuerySet) -> TitleQuerySet:
 
 
 def _showable(profile: Profile, title: Title) -> TitleQuerySet:
-    """Titles the profile may see, minus this one and those it rated or turned down."""
+    """Titles that may be suggested to the profile (its hard filters applied:
+    hidden genres, "not interested"), minus this one and those it rated or
+    gave a thumbs down."""
     turned_down = Feedback.objects.filter(
         profile=profile,
         title=OuterRef("pk"),
@@ -60,7 +68,7 @@ def _showable(profile: Profile, title: Title) -> TitleQuerySet:
     )
     rated = Rating.objects.filter(profile=profile, title=OuterRef("pk"))
     return (
-        Title.objects.for_profile(profile)
+        recommendable_for(profile)
         .exclude(pk=title.pk)
         .exclude(Exists(rated))
         .exclude(Exists(turned_down))
@@ -87,7 +95,7 @@ def more_like_this(
         }
         titles = [found[pk] for pk in neighbour_ids if pk in found][:limit]
         if titles:
-            return SimilarTitles(titles, "model")
+            return SimilarTitles(fewer_last(profile, titles), "model")
     genre_ids = [genre.pk for genre in title.genres.all()]
     if not genre_ids:
         return SimilarTitles([], "genres")
@@ -100,7 +108,70 @@ def more_like_this(
         .annotate(shared_genres=shared)
         .order_by("-shared_genres", "-rating_count", "sort_title", "id")[:limit]
     )
-    return SimilarTitles(list(titles), "genres")
+    return SimilarTitles(fewer_last(profile, list(titles)), "genres")
+
+
+def fewer_last(
+    profile: Profile, titles: list[Title], fewer: frozenset[int] | None = None
+) -> list[Title]:
+    """``titles`` (best first) with those like the ones the profile asked to
+    see fewer like (``fewer``, read when not given) moved down
+    (``engine.rerank.show_fewer_adjust``, on the titles' genres); none is
+    removed. Unchanged when it asked for none."""
+    if fewer is None:
+        fewer = show_fewer_ids(profile)
+    if not fewer or not titles:
+        return titles
+    ids = [t.pk for t in titles]
+    pairs = Title.genres.through.objects.filter(
+        title_id__in=[*ids, *fewer]
+    ).values_list("title_id", "genre_id")
+    columns: dict[int, int] = {}
+    rows: dict[int, list[int]] = {}
+    for title_id, genre_id in pairs:
+        rows.setdefault(title_id, []).append(columns.setdefault(genre_id, len(columns)))
+
+    def features(title_ids) -> np.ndarray:
+        out = np.zeros((len(title_ids), max(len(columns), 1)))
+        for n, t in enumerate(title_ids):
+            out[n, rows.get(t, [])] = 1.0
+        return out
+
+    similarity = rerank.show_fewer_similarity(features(ids), features(sorted(fewer)))
+    similarity[[n for n, t in enumerate(ids) if t in fewer]] = 1.0
+    scores = rerank.show_fewer_adjust(
+        np.arange(len(ids), 0, -1, dtype=np.float64), similarity
+    )
+    return [titles[n] for n in np.argsort(-scores, kind="stable")]
+
+
+#: How many of the search suggestions are the profile's own ("For you").
+FOR_YOU_SUGGESTIONS = 3
+
+
+def suggestions_for_you(
+    profile: Profile | None, matches: TitleQuerySet, limit: int = FOR_YOU_SUGGESTIONS
+) -> list[Title]:
+    """The search suggestions' "For you" part: of the titles matching what the
+    viewer types, those among the profile's stored candidates, best first,
+    its hard filters applied (never a hidden genre or a "not interested"
+    title) and "show fewer" ones moved down. Empty for a visitor, with
+    personalization off, or before the profile's first scoring."""
+    if profile is None or not settings_for(profile).personalization:
+        return []
+    stored = (
+        ProfileCandidates.objects.filter(profile=profile)
+        .values_list("title_ids", flat=True)
+        .first()
+    )
+    if not stored:
+        return []
+    rank = {t: n for n, t in enumerate(stored)}
+    found = matches.filter(pk__in=stored).filter(
+        pk__in=recommendable_for(profile).values("pk")
+    )
+    titles = sorted(found[: len(stored)], key=lambda t: rank[t.pk])
+    return fewer_last(profile, titles)[:limit]
 
 
 def excluded_seeds(profile: Profile) -> QuerySet[SeedExclusion]:

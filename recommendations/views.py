@@ -94,6 +94,21 @@ def _home_context(request: HttpRequest, mood: str) -> dict:
             if profile is not None and not profile.is_kids
             else None
         ),
+        # The non-profiling switch (``privacy.views.home_rows_basis``).
+        "basis": (
+            {
+                "personal": settings.personalization,
+                # Ticked only while plays are kept in the non-profiling mode:
+                # going into it, plays are kept only if the viewer ticks it.
+                "keep_plays": not (
+                    settings.personalization or settings.pause_viewing_history
+                ),
+            }
+            if profile is not None and not profile.is_kids
+            else None
+        ),
+        # What the switch just did (its receipt), under the switch.
+        "basis_receipt": getattr(request, "basis_receipt", ""),
     }
 
 

@@ -16,6 +16,8 @@ EASE scores before the per-profile standardisation, so they compete on the
 same scale.
 """
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,7 @@ from recommendations.engine.content import ContentModel, nearest_with_cold
 from recommendations.engine.dataset import index_of
 from recommendations.engine.neighbours import NeighbourModel
 from recommendations.engine.ranking import (
+    NEGATIVE_WEIGHT,
     RankingModel,
     engagement_matrix,
     recency_weights,
@@ -125,6 +128,112 @@ class Recommender:
         return recency_weights(
             np.zeros(len(h.items), np.int64), h.times, h.items, self.recency_half_life
         )
+
+    # -- what a score is made of ("Why this?", "Because you…") --
+
+    def engagement(self, h: History) -> tuple[np.ndarray, np.ndarray]:
+        """The history as the ranking reads it, one entry per history row:
+        its row in the ranking model (-1: not in it, so it counts for
+        nothing) and its weight ``x_j`` (1 for engagement, ``NEGATIVE_WEIGHT``
+        for a clear "no", times its recency weight), as in :meth:`candidates`."""
+        rows = index_of(self.ranking.item_ids, h.items)
+        no = np.zeros(len(h.items), bool) if h.negative is None else h.negative
+        x = np.where(no, NEGATIVE_WEIGHT, 1.0) * self._recency(h)
+        return rows, np.where(rows >= 0, x, 0.0)
+
+    def lifts(self, title_id: int) -> np.ndarray:
+        """Per title of the ranking model, what one unit of engagement with it
+        adds to ``title_id``'s ranking score (before the per-profile
+        standardisation): ``B[:, i]``; for a cold title, its content column
+        shrunk towards the mean EASE score as :meth:`candidates` scores it,
+        ``(1 - w)·mean_i B[:, i] + w·B̂[:, c]``. Zeros for a title it cannot
+        rank."""
+        n = len(self.ranking.item_ids)
+        col = int(self.columns(np.array([title_id]))[0])
+        if col < 0:
+            return np.zeros(n)
+        if col < n:
+            return self.ranking.B[:, col].astype(np.float64)
+        w = self.content.weight
+        return (1.0 - w) * self._mean_lift + w * self.content.weights_to(col - n)
+
+    def lifted_by(self, source_id: int, title_ids: np.ndarray) -> np.ndarray:
+        """What one unit of engagement with ``source_id`` adds to each of
+        ``title_ids``' ranking scores (:meth:`lifts` read along the source's
+        row); zeros where either is outside the model."""
+        n = len(self.ranking.item_ids)
+        row = int(index_of(self.ranking.item_ids, [source_id])[0])
+        cols = self.columns(np.asarray(title_ids, dtype=np.int64))
+        out = np.zeros(len(cols))
+        if row < 0:
+            return out
+        warm = (cols >= 0) & (cols < n)
+        out[warm] = self.ranking.B[row, cols[warm]]
+        cold = cols >= n
+        if cold.any():
+            w = self.content.weight
+            out[cold] = (1.0 - w) * self._mean_lift[row] + w * (
+                self.content.weights_from(row)[cols[cold] - n]
+            )
+        return out
+
+    @functools.cached_property
+    def _mean_lift(self) -> np.ndarray:
+        """Per title, its mean lift over the EASE titles: a cold title's score
+        is shrunk towards the profile's mean EASE score, which it moves."""
+        return self.ranking.B.astype(np.float64).mean(axis=1)
+
+    def _parts(self, h: History, title_id: int) -> np.ndarray:
+        """Per history row, ``x_j · B_ji``."""
+        rows, x = self.engagement(h)
+        lifts = self.lifts(title_id)
+        return np.where(rows >= 0, x * lifts[np.maximum(rows, 0)], 0.0)
+
+    def ranking_score(self, h: History, title_id: int) -> float:
+        """``title_id``'s ranking score for the history: Σ_j x_j · B_ji."""
+        return float(self._parts(h, title_id).sum())
+
+    def contributions(
+        self, h: History, title_id: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each history title's part ``x_j · B_ji`` of ``title_id``'s ranking
+        score (the parts add up to :meth:`ranking_score`) and how much the
+        score falls if the title is taken out of the history, largest part
+        first, ties by title id: (title ids, parts, falls).
+
+        Without recency the fall is the part. With it, taking a title out
+        makes every older title one place newer, its weight times
+        ``2 ** (1 / half-life)``, so the fall is the part less that gain on
+        the older titles' parts. Titles outside the model are left out.
+        """
+        parts = self._parts(h, title_id)
+        falls = parts.copy()
+        if self.recency_half_life and h.times is not None and len(parts):
+            oldest_first = np.lexsort((h.items, h.times))
+            older = np.empty(len(parts))
+            older[oldest_first] = np.cumsum(parts[oldest_first]) - parts[oldest_first]
+            falls -= (2.0 ** (1.0 / self.recency_half_life) - 1.0) * older
+        inside = index_of(self.ranking.item_ids, h.items) >= 0
+        ids = h.items[inside].astype(np.int64)
+        parts, falls = parts[inside], falls[inside]
+        order = np.lexsort((ids, -parts))
+        return ids[order], parts[order], falls[order]
+
+    def explain(
+        self, h: History, title_id: int, among: Iterable[int], count: int = 2
+    ) -> list[int]:
+        """The titles of ``among`` (those the viewer can be told about, such
+        as liked titles) that raised ``title_id``'s score most, at most
+        ``count``, largest part first: only titles whose part is positive and
+        without which the score would fall. Each one named is a signal that
+        actually contributed."""
+        allowed = set(among)
+        ids, parts, falls = self.contributions(h, title_id)
+        return [
+            int(t)
+            for t, part, fall in zip(ids, parts, falls, strict=True)
+            if part > 0 and fall > 0 and t in allowed
+        ][:count]
 
     @property
     def _rating_rows(self) -> np.ndarray:

@@ -493,3 +493,35 @@ def boost_adjust(scores: np.ndarray, boosts: np.ndarray) -> np.ndarray:
         raise ValueError("boosts must have one value per item.")
     factors = np.clip(np.where(np.isnan(boosts), 1.0, boosts), BOOST_MIN, BOOST_MAX)
     return adjusted * factors
+
+
+# --- "Show fewer like this" ------------------------------------------------------------
+
+#: How far "show fewer like this" moves a title down: its normalised score
+#: (shifted to 1..2, so no title sits at zero) is multiplied by
+#: ``1 − SHOW_FEWER_WEIGHT × s``, where ``s`` is its closest genre similarity
+#: (cosine) to a title the viewer asked to see fewer like; the title itself
+#: (s = 1) falls below every title of no shared genre. Nothing is removed.
+SHOW_FEWER_WEIGHT = 0.6
+
+
+def show_fewer_similarity(features: np.ndarray, fewer: np.ndarray) -> np.ndarray:
+    """Each row of ``features``' highest cosine similarity to a row of
+    ``fewer`` (0 for a title without genres, or when ``fewer`` is empty)."""
+    features = np.asarray(features, dtype=np.float64)
+    fewer = np.asarray(fewer, dtype=np.float64)
+    if features.ndim != 2 or len(features) == 0 or len(fewer) == 0:
+        return np.zeros(len(features))
+    return np.clip((_unit_rows(features) @ _unit_rows(fewer).T).max(axis=1), 0, 1)
+
+
+def show_fewer_adjust(scores: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """Scores with titles like the "show fewer" ones moved down (see
+    :data:`SHOW_FEWER_WEIGHT`); unchanged when nothing is similar."""
+    scores = np.asarray(scores, dtype=np.float64)
+    similarity = np.asarray(similarity, dtype=np.float64)
+    if similarity.shape != scores.shape:
+        raise ValueError("similarity must have one value per item.")
+    if not similarity.any():
+        return scores
+    return (normalise(scores) + 1.0) * (1.0 - SHOW_FEWER_WEIGHT * similarity)

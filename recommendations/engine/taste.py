@@ -125,3 +125,59 @@ def liked_in_mix(
     a genre)."""
     pos = index_of(ids, list(weights))
     return int(np.count_nonzero(features[pos[pos >= 0]].any(axis=1)))
+
+
+# --- the viewer's own adjustments ("your taste, as you set it") ---------------------
+
+#: How much of a genre the viewer asks for, in percent of what its history
+#: says (the privacy centre's sliders); 100 is "as you watch", the default.
+LEVELS = {0: "Off", 50: "Less", 100: "As you watch", 150: "More", 200: "Much more"}
+DEFAULT_LEVEL = 100
+
+
+def genre_factors(levels: Mapping[int, int], genre_order: Iterable[int]) -> np.ndarray:
+    """One factor per genre of ``genre_order``: its level / 100 (1 where the
+    viewer set none). ``levels``: genre id → one of :data:`LEVELS`."""
+    return np.array(
+        [levels.get(g, DEFAULT_LEVEL) / 100 for g in genre_order], dtype=np.float64
+    )
+
+
+def adjusted_mix(mix: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """The genre mix the rows use: each genre's share of the history times
+    its factor, scaled to sum 1 again (all zeros when nothing is left: every
+    liked genre turned off, or no history). A genre at 0 ("off") gets no
+    share, so calibration no longer aims at it and it has no genre row."""
+    mix = np.asarray(mix, dtype=np.float64)
+    factors = np.asarray(factors, dtype=np.float64)
+    if mix.shape != factors.shape:
+        raise ValueError("factors must have one value per genre.")
+    weighted = mix * factors
+    total = weighted.sum()
+    return weighted / total if total > 0 else np.zeros_like(mix)
+
+
+def title_factors(features: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Each title's factor: the mean of its genres' factors (1 for a title
+    without a genre), so a Drama-Romance title with Drama off keeps half its
+    personal score, and one in Drama alone none of it."""
+    features = np.asarray(features, dtype=np.float64)
+    counts = features.sum(axis=1)
+    summed = features @ np.asarray(factors, dtype=np.float64)
+    return np.divide(summed, counts, out=np.ones(len(features)), where=counts > 0)
+
+
+def taste_adjust(
+    scores: np.ndarray, features: np.ndarray, factors: np.ndarray
+) -> np.ndarray:
+    """Personal scores with the viewer's adjustments: min-max normalised (a
+    score may be negative) times each title's :func:`title_factors`. A title
+    whose every genre is off scores 0, the least any personal score can be:
+    it loses its personal boost but is not removed (hiding a genre is the
+    hard filter)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores.copy()
+    low, high = scores.min(), scores.max()
+    rel = (scores - low) / (high - low) if high > low else np.ones_like(scores)
+    return rel * title_factors(features, factors)

@@ -13,6 +13,7 @@ JSON, so the API and the browser show the same rows from one build.
 :func:`pages_forget` deletes a profile's cached pages (an erasure).
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,10 +24,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Profile
+from activity.selectors import row_controls
 from catalog.models import Title
 from catalog.selectors import catalog_version
 from consent.models import PrivacySettings
-from consent.policy import hidden_genre_ids, settings_for
+from consent.policy import settings_for
 from recommendations.home.page import (
     SAVED,
     Tuning,
@@ -221,8 +223,8 @@ def page_key(
 ) -> PageKey:
     """The cache key of the home page as :func:`home_page` would build it now.
 
-    Rows the same for everyone are keyed by audience (kids or not), hidden
-    genres and mood. A profile's own rows are keyed by everything they are
+    Rows the same for everyone are keyed by audience (kids or not), the
+    profile's hard filters and "show fewer" titles, and mood. A profile's own rows are keyed by everything they are
     built from that can change in another process: the model version and
     time of its candidates (one query), ``Profile.activity_changed_at``
     (every write of its signals touches it), its settings' ``updated_at``,
@@ -297,7 +299,13 @@ def pages_forget(*, profile_ids: Iterable[int]) -> None:
 
 
 def _shared_key(profile: Profile, settings: PrivacySettings, mood: str) -> str:
-    hidden = ",".join(str(g) for g in sorted(hidden_genre_ids(settings)))
+    # The hard filters (hidden genres, "not interested") and "show fewer"
+    # hold on shared rows too: profiles with none share one page.
+    controls = row_controls(profile)
+    hidden = controls.filters.key
+    fewer = sorted(controls.show_fewer)
+    if fewer:
+        hidden += ":f" + hashlib.sha256(repr(fewer).encode()).hexdigest()[:16]
     audience = "kids" if profile.is_kids else "all"
     # A profile sharing its region gets its region's row: a key per region.
     region = f":{settings.region}" if settings.location and settings.region else ""

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from activity.models import Feedback
+from activity.selectors import row_controls
 from catalog.models import Title
 from config.links import reverse_pk
 from consent.context import Region
 from consent.models import PrivacySettings
-from consent.policy import hidden_genre_ids, settings_for
+from consent.policy import settings_for
 from recommendations.engine import rerank
 from recommendations.engine.recommender import History, in_order
 from recommendations.home.context import viewer_region
@@ -349,10 +350,18 @@ def page_builder(
         return _shared_builder(kids=False, hidden=set(), mood=mood_obj, now=now), ""
     kids = profile.is_kids
     settings = settings_for(profile)
-    hidden = hidden_genre_ids(settings)
+    controls = row_controls(profile)
+    filters, fewer = controls.filters, controls.show_fewer
+    hidden = set(filters.genre_ids)
     region = viewer_region(profile)
     shared = _shared_builder(
-        kids=kids, hidden=hidden, mood=mood_obj, now=now, region=region
+        kids=kids,
+        hidden=hidden,
+        mood=mood_obj,
+        now=now,
+        region=region,
+        hidden_titles=filters.title_ids,
+        show_fewer=fewer,
     )
     if not settings.personalization:
         return shared, personalization_off_note(profile)
@@ -384,6 +393,8 @@ def page_builder(
         context=context_for(profile, now=now, device=device, hour=tuning.hour),
         profile_name=profile.name,
         region=region,
+        hidden_titles=filters.title_ids,
+        show_fewer=fewer,
     )
     return builder, ""
 
@@ -495,6 +506,8 @@ def _shared_builder(
     mood: rerank.Mood | None,
     now: datetime,
     region: Region | None = None,
+    hidden_titles: frozenset[int] = frozenset(),
+    show_fewer: frozenset[int] = frozenset(),
 ) -> RowBuilder:
     return RowBuilder(
         snap=catalog_snapshot(),
@@ -510,4 +523,6 @@ def _shared_builder(
         context=None,
         profile_name="",
         region=region,
+        hidden_titles=hidden_titles,
+        show_fewer=show_fewer,
     )

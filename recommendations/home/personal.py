@@ -143,14 +143,18 @@ class PersonalRows(RowInputs):
         drafts: list[RowDraft] = []
         seeds = self.signals.seeds()[:SEEDS_LOOKED_AT]
         seed_pos = self.snap.index([t for t, _ in seeds])
+        # A title also turned down counts against its neighbours: no seed.
+        turned_down = self.signals.turned_down()
         for (seed, how), sp in zip(seeds, seed_pos, strict=True):
             if len(drafts) == BECAUSE_ROWS:
                 break
-            if sp < 0 or not self.visible[sp]:
+            if sp < 0 or not self.visible[sp] or seed in turned_down:
                 continue
             found, weights = self.model.nearest(seed, NEIGHBOURS)
             pos = self.snap.index(found)
-            keep = pos >= 0
+            # Only titles whose score the seed raises, so "Because you…" is
+            # true of each (a cold title's score moves with the mean too).
+            keep = (pos >= 0) & (self.model.lifted_by(seed, found) > 0)
             keep[keep] = self.recommendable[pos[keep]]
             pos, weights = pos[keep], weights[keep]
             if len(pos) < MIN_ROW:
@@ -201,8 +205,9 @@ class PersonalRows(RowInputs):
                     key=f"genre-{snap.genre_slugs[g]}",
                     kind="genre",
                     name=f"{name} you’ll like",
-                    reason=f"{name} is {round(self.taste[j] * 100)}% of "
-                    f"{self.taste_made_of}; these are ranked for you.",
+                    reason=f"{name} is {round(self.history_taste[j] * 100)}% of "
+                    f"{self.taste_made_of}{_asked(self.taste_factors[j])}; these "
+                    "are ranked for you.",
                     ids=self.ids(pos[: 3 * ROW_LENGTH]),
                     why={int(snap.ids[p]): name for p in pos[: 3 * ROW_LENGTH]},
                     more_url=reverse("catalog:genre", args=[snap.genre_slugs[g]]),
@@ -234,7 +239,7 @@ class PersonalRows(RowInputs):
         snap = self.snap
         if self.taste.sum() <= 0 or not snap.genre_order:
             return None
-        rare = self.taste < OUTSIDE_MAX_SHARE
+        rare = np.maximum(self.taste, self.history_taste) < OUTSIDE_MAX_SHARE
         has_genre = snap.features.sum(axis=1) > 0
         usual = (snap.features[:, ~rare] > 0).any(axis=1)
         rated = self.visible & (snap.rating_count >= OUTSIDE_MIN_RATINGS)
@@ -287,6 +292,15 @@ class PersonalRows(RowInputs):
                 int(self.snap.ids[p]): f"{int(self.snap.runtime[p])} min" for p in pos
             },
         )
+
+
+def _asked(factor: float) -> str:
+    """What the viewer set for a genre on its taste sliders, as a clause."""
+    if factor > 1:
+        return ", and you asked for more of it"
+    if factor < 1:
+        return ", and you asked for less of it"
+    return ""
 
 
 def _because_reason(how: str) -> str:

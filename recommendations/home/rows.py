@@ -52,11 +52,24 @@ Rows (``Row.kind``), each with a reason line:
 The profile's taste, the genre mix of what it liked (Top picks' calibration,
 genre rows, "Outside your usual", collections for fans of a genre), is
 ``recommendations.engine.taste``'s rule: the one the privacy centre shows.
+The viewer may turn each genre of it up, down or off there (its taste
+sliders, ``PrivacySettings.taste_adjustments``): the mix the rows aim at is
+then the history's times those factors (``taste.adjusted_mix``), and the
+candidates are re-ranked first by their normalised score times the mean
+factor of each title's genres (``taste.taste_adjust``), so every row built
+from them follows. "Off" takes away a genre's personal boost; it filters
+nothing (hiding a genre does). "Outside your usual" leaves out a genre the
+history or the viewer makes usual.
 
 What never shows: withdrawn titles, titles a kids profile may not see
 (``Title.objects.for_profile``'s rule), titles in a genre the profile hid,
 titles it marked "not interested" or gave a thumbs down; and, outside its own
-shelves (Continue watching, My List), titles it rated or played.
+shelves (Continue watching, My List), titles it rated or played. The hidden
+genres and "not interested" titles are hard filters
+(``activity.selectors.hard_filters``): they hold on shared pages too
+(personalization off, a new profile, no model). "Show fewer like this" is
+soft: titles of similar genres (and the title itself) move down in every
+re-ranked row (``engine.rerank.show_fewer_adjust``), none is removed.
 
 Moods re-rank every row but the profile's own shelves and the Top 10 chart;
 context (late, phone) re-ranks the same rows and says so in Top picks'
@@ -83,7 +96,7 @@ of the audience (trending, top 10, new, collections, popular genres), and
 nothing of the profile's history is read.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -91,10 +104,12 @@ import numpy as np
 
 from catalog.models import Title
 from consent.context import Region
-from recommendations.engine import rerank
+from recommendations.engine import rerank, taste
 from recommendations.home.signals import (
     Candidates,
     Signals,
+    history_taste_vector,
+    taste_factors,
     taste_made_of,
     taste_vector,
 )
@@ -240,18 +255,39 @@ class RowDraft:
 
 
 def visible_titles(
-    snap: CatalogSnapshot, *, kids: bool, hidden: set[int], signals: Signals | None
+    snap: CatalogSnapshot,
+    *,
+    kids: bool,
+    hidden: Collection[int],
+    signals: Signals | None,
+    hidden_titles: Collection[int] = (),
 ) -> np.ndarray:
     """Titles the profile may be shown in any row: for its audience, not in a
-    genre it hid, not turned down."""
+    genre it hid, not marked "not interested" (``hidden_titles``, the hard
+    filters of ``activity.selectors.hard_filters``: kept on shared pages
+    too), not turned down."""
     n = len(snap.ids)
     visible = snap.kids_ok.copy() if kids else np.ones(n, dtype=bool)
     hidden_cols = [snap.genre_column(g) for g in hidden if g in snap.genre_order]
     if hidden_cols:
         visible &= ~(snap.features[:, hidden_cols] > 0).any(axis=1)
+    if hidden_titles:
+        visible &= ~np.isin(snap.ids, list(hidden_titles))
     if signals is not None:
         visible &= ~np.isin(snap.ids, list(signals.turned_down()))
     return visible
+
+
+def show_fewer_similarity(snap: CatalogSnapshot, fewer: Collection[int]) -> np.ndarray:
+    """Each title's closeness (0..1) to the titles the profile asked to see
+    fewer like: genre cosine, and 1 for those titles themselves."""
+    pos = snap.index(list(fewer)) if fewer else np.zeros(0, np.int64)
+    pos = pos[pos >= 0]
+    if len(pos) == 0:
+        return np.zeros(len(snap.ids))
+    similarity = rerank.show_fewer_similarity(snap.features, snap.features[pos])
+    similarity[pos] = 1.0
+    return similarity
 
 
 def recommendable_titles(
@@ -279,16 +315,24 @@ class RankedCandidates:
         snap: CatalogSnapshot,
         candidates: Candidates | None,
         recommendable: np.ndarray,
+        taste_factors: np.ndarray | None = None,
     ) -> "RankedCandidates":
+        """``taste_factors`` (one per genre; the viewer's adjustments of its
+        taste) re-rank the candidates by ``engine.taste.taste_adjust``."""
         if candidates is None:
             return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), {})
         pos = snap.index(candidates.ids)
         keep = (pos >= 0) & recommendable[np.maximum(pos, 0)]
         pos = pos[keep]
+        scores, predicted = candidates.scores[keep], candidates.predicted[keep]
+        if taste_factors is not None and len(pos) and np.any(taste_factors != 1):
+            scores = taste.taste_adjust(scores, snap.features[pos], taste_factors)
+            order = np.argsort(-scores, kind="stable")
+            pos, scores, predicted = pos[order], scores[order], predicted[order]
         return cls(
             pos=pos,
-            scores=candidates.scores[keep],
-            predicted=candidates.predicted[keep],
+            scores=scores,
+            predicted=predicted,
             rank={int(p): n for n, p in enumerate(pos)},
         )
 
@@ -339,6 +383,8 @@ class RowInputs:
         context: rerank.Context | None,
         profile_name: str,
         region: Region | None = None,
+        hidden_titles: Collection[int] = (),
+        show_fewer: Collection[int] = (),
     ) -> None:
         self.snap = snap
         #: The region the profile declared and shares ("Popular in …").
@@ -357,11 +403,25 @@ class RowInputs:
         self.profile_name = profile_name
         self.personal = signals is not None and candidates is not None
         #: Titles the profile may be shown in any row...
-        self.visible = visible_titles(snap, kids=kids, hidden=hidden, signals=signals)
+        self.visible = visible_titles(
+            snap,
+            kids=kids,
+            hidden=hidden,
+            signals=signals,
+            hidden_titles=hidden_titles,
+        )
+        #: How close each title is to one the profile wants fewer like.
+        self.fewer_similarity = show_fewer_similarity(snap, show_fewer)
         #: ...and in rows of recommendations (not rated nor played).
         self.recommendable = recommendable_titles(snap, self.visible, signals)
-        self.candidates = RankedCandidates.of(snap, candidates, self.recommendable)
-        #: The genre mix of the profile's liked history (zeros without one)...
+        #: The viewer's factor per genre (its taste sliders; 1 = as it watches)...
+        self.taste_factors = taste_factors(snap, signals)
+        self.candidates = RankedCandidates.of(
+            snap, candidates, self.recommendable, self.taste_factors
+        )
+        #: ...the genre mix of its liked history, as it is (zeros without one)...
+        self.history_taste = history_taste_vector(snap, signals)
+        #: ...and with those factors: the mix the rows aim at.
         self.taste = taste_vector(snap, signals)
         #: ...and what that history is, in words ("what you rated or picked").
         self.taste_made_of = taste_made_of(snap, signals)
@@ -378,6 +438,8 @@ class RowInputs:
             scores = rerank.boost_adjust(scores, self.snap.boost[pos])
         if self.late_or_mobile:
             scores = rerank.context_adjust(scores, self.snap.runtime[pos], self.context)
+        if self.fewer_similarity.any():
+            scores = rerank.show_fewer_adjust(scores, self.fewer_similarity[pos])
         if self.mood is not None:
             scores = rerank.mood_adjust(
                 scores,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from activity.models import Feedback, ListItem, Rating, ViewingEvent
 from activity.selectors import with_next_episode
+from consent.policy import settings_for, taste_levels
 from recommendations.engine import taste
 from recommendations.engine.dataset import NEGATIVE_SIGNALS, index_of
 from recommendations.home.snapshot import CatalogSnapshot, catalog_snapshot
@@ -55,6 +56,9 @@ class Signals:
     engagement: dict[str, int] = field(default_factory=dict)
     #: For a made-up history (staff preview): picked titles seed rows too.
     picks_seed: bool = False
+    #: The viewer's own weights for genres of its taste (genre id → percent,
+    #: ``consent.policy.taste_levels``): what the rows' taste is scaled by.
+    taste_levels: dict[int, int] = field(default_factory=dict)
 
     @property
     def has_signal(self) -> bool:
@@ -103,8 +107,10 @@ class Signals:
 
 
 def load_signals(profile: Profile) -> Signals:
-    """The profile's signals, in six queries."""
+    """The profile's signals, in six queries (its taste adjustments come with
+    its settings, which the active profile has loaded)."""
     return Signals(
+        taste_levels=taste_levels(settings_for(profile)),
         ratings=_ratings(profile),
         viewings=_viewings(profile),
         feedback=_feedback(profile),
@@ -194,12 +200,27 @@ class Candidates:
 # --- the taste ------------------------------------------------------------------
 
 
-def taste_vector(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
+def history_taste_vector(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
     """The genre mix of the profile's liked history, one share per genre of
-    ``snap.genre_order`` (zeros without a history)."""
+    ``snap.genre_order`` (zeros without a history): "what you do"."""
     if signals is None:
         return np.zeros(len(snap.genre_order))
     return taste.genre_mix(signals.liked_weights(), snap.ids, snap.features)
+
+
+def taste_factors(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
+    """The viewer's factor for each genre of ``snap.genre_order`` (1: as its
+    history says; 0: off)."""
+    levels = signals.taste_levels if signals is not None else {}
+    return taste.genre_factors(levels, snap.genre_order)
+
+
+def taste_vector(snap: CatalogSnapshot, signals: Signals | None) -> np.ndarray:
+    """The genre mix the rows use: the history's mix (:func:`history_taste_vector`)
+    with the viewer's adjustments (``engine.taste.adjusted_mix``)."""
+    return taste.adjusted_mix(
+        history_taste_vector(snap, signals), taste_factors(snap, signals)
+    )
 
 
 def taste_made_of(snap: CatalogSnapshot, signals: Signals | None) -> str:
@@ -220,6 +241,9 @@ class GenreShare:
     name: str
     slug: str
     share: float  # of the liked titles' genre mix, 0..1
+    genre_id: int = 0
+    level: int = taste.DEFAULT_LEVEL  # the viewer's percent (0 = off)
+    used: float = 0.0  # its share of the mix the rows use, after adjustments
 
 
 @dataclass(frozen=True)
@@ -243,17 +267,22 @@ def taste_of(profile: Profile) -> Taste:
         ratings=_ratings(profile),
         viewings=_viewings(profile),
         feedback=_feedback(profile),
+        taste_levels=taste_levels(settings_for(profile)),
     )
-    shares = taste_vector(snap, signals)
+    shares = history_taste_vector(snap, signals)
+    used = taste_vector(snap, signals)
     genres = sorted(
         (
             GenreShare(
                 name=snap.genre_names[g],
                 slug=snap.genre_slugs[g],
                 share=float(shares[j]),
+                genre_id=g,
+                level=signals.taste_levels.get(g, taste.DEFAULT_LEVEL),
+                used=float(used[j]),
             )
             for j, g in enumerate(snap.genre_order)
-            if shares[j] > 0
+            if shares[j] > 0 or g in signals.taste_levels
         ),
         key=lambda s: (-s.share, s.name),
     )

@@ -18,8 +18,10 @@ Signals, strongest first (a signal about this very title before one about
 titles like it, the model's before the catalog's):
 
 1. what the profile did with it: rated it, put it on My List, started it;
-2. a title it liked whose viewers loved this one (the ranking model's
-   nearest titles, newest seed first, at most two);
+2. a title it liked whose viewers loved this one: the liked titles with
+   the largest parts ``x_j · B_ji`` of the title's ranking score, at most
+   two, each one without which the score would fall
+   (``Recommender.explain``): never a title that did not raise it;
 3. the predicted rating (the profile's candidates);
 4. a hidden gem: few viewers know it, close to its taste;
 5. its genres: one it watches often (and trending), or trending alone;
@@ -48,7 +50,6 @@ from consent.policy import hidden_genre_ids, settings_for
 from recommendations.home.context import viewer_region
 from recommendations.home.rows import (
     GENRE_ROW_MIN_SHARE,
-    NEIGHBOURS,
     OUTSIDE_MAX_SHARE,
     ROW_LENGTH,
     SHORT_RUNTIME,
@@ -69,6 +70,7 @@ from recommendations.home.signals import (
 from recommendations.home.snapshot import catalog_snapshot, charts
 from recommendations.models import ProfileCandidates
 from recommendations.services import training
+from recommendations.services.dataset import profile_histories
 from recommendations.services.regions import region_chart
 
 PERSONALIZATION_OFF = "Your personalized rows are off, so nothing you did chose it."
@@ -277,7 +279,7 @@ class _Facts:
                 recommendable_titles(snap, visible, signals),
             )
             self.gems = set(self.candidates.gem_positions(snap).tolist())
-        self.seeds = _Seeds(model, signals) if model is not None else None
+        self.seeds = _Seeds(model, signals, profile) if model is not None else None
         self.taste = taste_vector(snap, signals)
         self.strongest = top_genres(snap, self.taste)
         self.unfinished = {v.title_id for v in signals.viewings if not v.completed}
@@ -521,11 +523,13 @@ class _Facts:
 
 
 class _Seeds:
-    """ "You rated Heat 5★; viewers who liked Heat loved this.": the profile's
-    seeds whose nearest titles hold a title, newest seed first. Each seed's
-    nearest titles are looked up once, when first needed."""
+    """ "You rated Heat 5★; viewers who liked Heat loved this.": only a seed
+    that raised the title's score (its part ``x_j · B_ji`` of the ranking
+    score is positive, ``Recommender.contributions``); told about a title
+    from any row, the seeds with the largest parts, at most two, and only
+    those without which its score would fall (``Recommender.explain``)."""
 
-    def __init__(self, model, signals: Signals) -> None:
+    def __init__(self, model, signals: Signals, profile: Profile) -> None:
         self.model = model
         seeds = signals.seeds()
         names = dict(
@@ -533,19 +537,32 @@ class _Seeds:
                 "pk", "title"
             )
         )
-        self.seeds = {seed: (how, names[seed]) for seed, how in seeds if seed in names}
-        self.nearest: dict[int, set[int]] = {}
+        turned_down = signals.turned_down()
+        self.seeds = {
+            seed: (how, names[seed])
+            for seed, how in seeds
+            if seed in names and seed not in turned_down
+        }
+        #: The profile's history as the ranking reads it, read when first needed.
+        self.profile = profile
+        self._history = None
+
+    @property
+    def history(self):
+        if self._history is None:
+            (self._history,) = profile_histories([self.profile.pk])
+        return self._history
 
     def reason(self, seed: int | None, title_id: int) -> Reason | None:
-        """The sentence of one seed, when it still is one and ``title_id``
-        is among its nearest titles."""
+        """The sentence of one seed (a "Because you…" row's), when it still
+        is one and it raises ``title_id``'s score, as the row's titles do."""
         if seed not in self.seeds:
             return None
-        if seed not in self.nearest:
-            found, _ = self.model.nearest(seed, NEIGHBOURS)
-            self.nearest[seed] = set(found.tolist())
-        if title_id not in self.nearest[seed]:
+        if not self.model.lifted_by(seed, [title_id])[0] > 0:
             return None
+        return self.sentence(seed, title_id)
+
+    def sentence(self, seed: int, title_id: int) -> Reason:
         how, name = self.seeds[seed]
         if self.model.is_new([title_id])[0]:
             return _reason(
@@ -561,15 +578,12 @@ class _Seeds:
         )
 
     def reasons(self, title_id: int) -> list[Reason]:
-        """At most two seeds' sentences, newest seed first."""
-        found = []
-        for seed in self.seeds:
-            reason = self.reason(seed, title_id)
-            if reason is not None:
-                found.append(reason)
-                if len(found) == 2:
-                    break
-        return found
+        """The sentences of the (at most two) seeds that raised the title's
+        score most, largest part first."""
+        if not self.seeds:
+            return []
+        named = self.model.explain(self.history, title_id, among=self.seeds, count=2)
+        return [self.sentence(seed, title_id) for seed in named]
 
 
 def _seed_phrase(how: str, name: str) -> str:

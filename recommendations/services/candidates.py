@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Profile
+from consent.policy import may_learn, profiling_profiles
 from recommendations.engine.artifact import ArtifactError
 from recommendations.engine.recommender import Candidates, History
 from recommendations.models import ModelVersion, ProfileCandidates
@@ -63,7 +64,12 @@ def candidates_score_profiles(*, version: ModelVersion, profile_ids: list[int]) 
 
 def candidate_shards(shard_size: int | None = None) -> list[list[int]]:
     size = shard_size or settings.RECOMMENDER["SHARD_SIZE"]
-    ids = list(Profile.objects.order_by("id").values_list("id", flat=True))
+    # Not the profiles in the non-profiling mode: nothing is scored for them.
+    ids = list(
+        Profile.objects.filter(profiling_profiles())
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
@@ -72,8 +78,12 @@ def profile_refresh(*, profile_id: int) -> bool:
 
     With the model that serves (a version whose file fails falls back to the
     one before it). Returns False when no model serves (the profile then gets
-    the non-personalized rows).
+    the non-personalized rows), and for a profile in the non-profiling mode
+    (nothing learns from it).
     """
+    profile = Profile.objects.select_related("privacy").filter(pk=profile_id).first()
+    if profile is not None and not may_learn(profile):
+        return False
     serving = training.serving_model()
     if serving is None:
         return False

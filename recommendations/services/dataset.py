@@ -23,6 +23,7 @@ from catalog.importers.movielens import (
     read_tags,
 )
 from catalog.models import Title
+from consent.policy import training_profiles
 from recommendations.engine.content import ContentFeatures, TitleFacts, content_features
 from recommendations.engine.dataset import (
     IMPLICIT_VALUES,
@@ -133,7 +134,8 @@ class _Signals:
             ]
             add(p, t, bits, at)
         for chunk in _chunks(
-            Feedback.objects.filter(profiles, available),
+            # "Show fewer like this" re-ranks rows only: not a training signal.
+            Feedback.objects.filter(profiles, available, kind__in=list(_SIGNAL_BIT)),
             "profile_id",
             "title_id",
             "kind",
@@ -181,8 +183,9 @@ class _Signals:
 
 
 def training_dataset() -> Interactions:
-    """Everything training may learn from: opted-out profiles and unavailable titles left out."""
-    return _Signals(Q(profile__allow_training=True)).interactions()
+    """Everything training may learn from: opted-out profiles, profiles in the
+    non-profiling mode and unavailable titles left out."""
+    return _Signals(training_profiles()).interactions()
 
 
 def profile_histories(profile_ids: list[int]) -> list[History]:
@@ -257,7 +260,7 @@ def title_content_features() -> ContentFeatures:
     ).values_list("title_id", "tag__name"):
         tags.setdefault(t, []).append(name)
     for t, name in TagApplication.objects.filter(
-        title__is_available=True, profile__allow_training=True
+        training_profiles(), title__is_available=True
     ).values_list("title_id", "tag__name"):
         tags.setdefault(t, []).append(name)
     titles = Title.objects.available().values_list(

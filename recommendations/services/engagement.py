@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import AccessToken, Profile
 from accounts.services import profile_touch
 from catalog.models import Title
-from consent.policy import private_session_on
+from consent.policy import may_record_engagement
 from recommendations.models import RowEngagement, SeedExclusion
 
 #: The kinds of home rows (``Row.kind``); engagement is counted per kind.
@@ -121,8 +121,9 @@ def row_origins(*, session: SessionBase, token: AccessToken | None) -> Session:
 def row_origin_remember(
     *, session: Session, profile: Profile | None, title_id: int, row_kind: str
 ) -> None:
-    """Notes (in the session) that the profile opened ``title_id`` from a row."""
-    if profile is None or row_kind not in ROW_KINDS:
+    """Notes (in the session) that the profile opened ``title_id`` from a row;
+    not in a private session or the non-profiling mode."""
+    if row_kind not in ROW_KINDS or not may_record_engagement(session, profile):
         return
     origins = dict(session.get(ROW_ORIGIN_SESSION_KEY, {}))
     key = f"{profile.pk}:{title_id}"
@@ -136,10 +137,8 @@ def row_engagement_note(
 ) -> None:
     """A play or a rating of ``title_id``: counts once for the row it came from."""
     origins = session.get(ROW_ORIGIN_SESSION_KEY)
-    if profile is None or not origins:
-        return
-    if private_session_on(session, profile):
-        return  # a private session teaches nothing
+    if not origins or not may_record_engagement(session, profile):
+        return  # a private session or the non-profiling mode teaches nothing
     origins = dict(origins)
     row_kind = origins.pop(f"{profile.pk}:{title_id}", None)
     if row_kind is None:

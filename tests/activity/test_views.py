@@ -555,8 +555,8 @@ def test_more_like_this_query_count_is_fixed(viewer, django_assert_num_queries, 
         RatingFactory(title=TitleFactory(genres=[drama]))
 
     # user, profile (the session is read from the cache), title, active
-    # model, genres, titles
-    with django_assert_num_queries(6):
+    # model, genres, titles, its "show fewer" (and "not interested") titles
+    with django_assert_num_queries(7):
         response = viewer.get(
             reverse("recommendations:more_like_this", args=[heat.pk]), headers=HTMX
         )
@@ -853,8 +853,8 @@ def test_more_like_this_from_the_model_reads_a_fixed_number_of_queries(
     title_id = int(training.recommender_for(trained).ranking.item_ids[0])
 
     # user, profile (the session is read from the cache), title, active
-    # model, the neighbours' titles
-    with django_assert_num_queries(5):
+    # model, the neighbours' titles, its "show fewer" titles
+    with django_assert_num_queries(6):
         response = client.get(
             reverse("recommendations:more_like_this", args=[title_id]), headers=HTMX
         )

@@ -349,7 +349,8 @@ def test_the_state_is_what_the_profile_did_through_the_services(
         "not_interested": True,
         "in_my_list": True,
         "list_item_id": item.pk,
-        "progress": 0.25,
+        # "Not interested" is a hard filter: the title left Continue watching.
+        "progress": None,
     }
 
 

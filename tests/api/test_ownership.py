@@ -32,6 +32,7 @@ from django.urls.converters import IntConverter
 from rest_framework.test import APIClient
 
 from accounts.access import ACTIVE_PROFILE_SESSION_KEY
+from activity.models import Feedback
 from tests.api.conftest import Family, Holdings, World, world_build
 
 # --- what each path id names ------------------------------------------------------
@@ -66,6 +67,7 @@ PK_ROUTES = {
     "activity:rate": "title",
     "activity:thumbs": "title",
     "activity:not_interested": "title",
+    "activity:show_fewer": "title",
     "activity:title_my_list": "title",
     "activity:play": "title",
     "activity:unkept_heartbeat": "title",
@@ -74,6 +76,7 @@ PK_ROUTES = {
     "recommendations:seed_exclude": "title",
     "recommendations:seed_restore": "title",
     "privacy:hidden_title_show": "owned",
+    "privacy:show_fewer_undo": "owned",
     "privacy:ledger_delete": "owned",
 }
 #: Owned ``pk``s (and the other path parts the route needs), per route.
@@ -85,6 +88,14 @@ OWNED_IN_ROUTE: dict[str, tuple[Owner, dict]] = {
     "privacy:ledger_delete": (
         lambda family, holdings: holdings["rating"],
         {"kind": "rating"},
+    ),
+    "privacy:show_fewer_undo": (
+        lambda family, holdings: Feedback.objects.get_or_create(
+            profile=holdings.profile,
+            title=holdings["play"].title,
+            kind=Feedback.Kind.SHOW_FEWER,
+        )[0],
+        {},
     ),
 }
 #: Title ids a kids profile may not name (the title is not for it): 404.
@@ -104,6 +115,7 @@ KIDS_HTML = {
     "privacy:profile_delete": PASSWORD,
     "privacy:hidden_title_show": PASSWORD,
     "privacy:ledger_delete": PASSWORD,
+    "privacy:show_fewer_undo": PASSWORD,
     "privacy:export_status": PASSWORD,
     "privacy:export_download": PASSWORD,
 }

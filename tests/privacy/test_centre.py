@@ -193,17 +193,20 @@ def test_privacy_is_linked_from_every_page_for_logged_in_people(client, ada):
 
 def test_how_recommendations_work_is_in_the_footer_for_everyone(client, ada):
     how = reverse("privacy:how_it_works")
+    changes = reverse("privacy:changelog")
     anonymous = client.get(reverse("recommendations:home")).content.decode()
     watch_as(client, ada)
     logged_in = client.get(reverse("recommendations:home")).content.decode()
 
     assert (
         '<nav class="footer-links" aria-label="Privacy">'
-        f'<a href="{how}">How recommendations work</a></nav>'
+        f'<a href="{how}">How recommendations work</a>'
+        f' <a href="{changes}">Changes to recommendations</a></nav>'
     ) in anonymous
     assert (
         '<nav class="footer-links" aria-label="Privacy"><a href="/privacy/">Privacy</a>'
-        f' <a href="{how}">How recommendations work</a></nav>'
+        f' <a href="{how}">How recommendations work</a>'
+        f' <a href="{changes}">Changes to recommendations</a></nav>'
     ) in logged_in
 
 

@@ -65,8 +65,10 @@ def stored(profile: Profile, name: str):
 
 
 def log(profile: Profile) -> list[tuple[str, str, str]]:
+    """The settings' lines (effect receipts aside: tests/privacy/test_receipts.py)."""
     return list(
         ConsentEvent.objects.filter(user=profile.user)
+        .exclude(what__startswith="receipt: ")
         .order_by("id")
         .values_list("what", "old_value", "new_value")
     )

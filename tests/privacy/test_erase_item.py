@@ -48,11 +48,12 @@ KINDS = {
     "thumbs_down": (Feedback, True),
     "not_interested": (Feedback, True),
     "pick": (Feedback, True),
+    "show_fewer": (Feedback, True),
     "list": (ListItem, False),
     "tag": (TagApplication, False),
 }
 IN_LEDGER = {"rating", "play", "search", "thumbs_up", "thumbs_down"}
-IN_LEDGER |= {"not_interested", "pick"}
+IN_LEDGER |= {"not_interested", "pick", "show_fewer"}
 #: The shelves whose delete button erases an item, by the kind it erases.
 SHELVES = {"rating": "activity:ratings", "play": "activity:history"}
 PAGE = "privacy:erase_item"
@@ -73,7 +74,13 @@ def items(ada) -> dict:
         "search": SearchEventFactory(profile=ada, query="heat 1995"),
         **{
             kind: FeedbackFactory(profile=ada, title=title(title=kind), kind=kind)
-            for kind in ("thumbs_up", "thumbs_down", "not_interested", "pick")
+            for kind in (
+                "thumbs_up",
+                "thumbs_down",
+                "not_interested",
+                "pick",
+                "show_fewer",
+            )
         },
         "list": ListItemFactory(profile=ada, title=title(title="Alien")),
         "tag": TagApplication.objects.create(

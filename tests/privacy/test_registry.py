@@ -2,6 +2,7 @@
 profile or an account is in it (or named as holding nothing personal), and
 every entry shows up in the inventory, the export and erasure."""
 
+import re
 import zipfile
 from unittest import mock
 
@@ -169,6 +170,8 @@ def test_the_words_about_implicit_signals_are_the_engines_values(client, db):
     with mock.patch.dict(IMPLICIT_VALUES, changed):
         page = client.get(reverse("privacy:how_it_works")).content.decode()
 
-    assert "thumbs up counts as 4.25 stars" in page
-    assert "between half way and 90% as 2.5," in page
-    assert "Not interested”.</strong> Counts as 1 star," in page
+    rows = dict(re.findall(r'<tr data-signal="(\w+)">(.*?)</tr>', page, re.S))
+    assert "<td>4.25 stars</td>" in rows["thumbs_up"]
+    assert "<td>2.5 stars</td>" in rows["watched_half"]
+    assert "<td>1 star</td>" in rows["not_interested"]
+    assert "A play counts as finished past 90%." in page

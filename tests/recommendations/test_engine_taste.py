@@ -4,6 +4,7 @@ liked, how much, and their genre mix. No database."""
 import numpy as np
 import pytest
 
+from recommendations.engine import taste
 from recommendations.engine.taste import (
     genre_mix,
     history_words,
@@ -114,3 +115,42 @@ def test_the_taste_says_which_signals_it_is_made_of():
     assert history_words(["pick", "rated"]) == "what you rated or picked"
     assert history_words(["watched"]) == "what you watched"
     assert history_words([]) == "what you like"
+
+
+# --- the viewer's adjustments (the privacy centre's taste sliders) ------------------
+
+
+def test_adjusted_mix_scales_each_share_by_its_factor_and_sums_to_one():
+    mix = np.array([0.5, 0.3, 0.2])
+
+    adjusted = taste.adjusted_mix(
+        mix, taste.genre_factors({11: 200, 12: 0}, [10, 11, 12])
+    )
+
+    # 0.5·1, 0.3·2, 0.2·0 = 0.5, 0.6, 0 → over 1.1
+    np.testing.assert_allclose(adjusted, [0.5 / 1.1, 0.6 / 1.1, 0.0])
+
+
+def test_every_liked_genre_off_leaves_no_mix_to_aim_at():
+    adjusted = taste.adjusted_mix(np.array([0.7, 0.3]), np.zeros(2))
+
+    np.testing.assert_array_equal(adjusted, [0.0, 0.0])
+
+
+def test_a_title_takes_the_mean_factor_of_its_genres():
+    features = np.array([[1, 0], [1, 1], [0, 0]], dtype=float)
+
+    factors = taste.title_factors(features, np.array([0.0, 1.5]))
+
+    np.testing.assert_allclose(factors, [0.0, 0.75, 1.0])
+
+
+def test_taste_adjust_normalises_then_multiplies_so_off_is_the_bottom_not_gone():
+    scores = np.array([-2.0, 0.0, 2.0])
+    features = np.array([[0, 1], [0, 1], [1, 0]], dtype=float)
+
+    adjusted = taste.taste_adjust(scores, features, np.array([0.0, 2.0]))
+
+    # normalised 0, 0.5, 1; the last title's only genre is off
+    np.testing.assert_allclose(adjusted, [0.0, 1.0, 0.0])
+    assert adjusted.shape == scores.shape
