@@ -49,6 +49,12 @@ def test_moving_a_slider_changes_the_rows_and_reset_restores_them(page, viewer):
     slider.focus()
     page.keyboard.press("ArrowRight")
     expect(page.locator(f"#taste-{genre.slug}-value")).to_contain_text("More")
+    # The card is swapped in with its receipt; the keyboard is back on the
+    # slider before the next step (else the key may land between the two).
+    expect(page.get_by_role("slider", name=genre.name, exact=True)).to_be_focused()
+    expect(page.locator("#taste-sliders").get_by_role("status")).to_contain_text(
+        f"{genre.name}: more"
+    )
     page.keyboard.press("ArrowRight")
     value = page.locator(f"#taste-{genre.slug}-value")
     expect(value).to_contain_text("Much more")
