@@ -157,22 +157,33 @@ def hidden_genres_receipt(
     )
 
 
-def not_interested_receipt(
-    *, profile: Profile, title: Title, add: bool, preview: bool = False
-) -> Receipt:
-    """ "Not interested" in a title, or its undo; "similar" titles share a genre
-    with it."""
-    similar = set(
+def _similar(title: Title) -> set[int]:
+    """The titles a receipt calls "similar": those sharing a genre with it."""
+    return set(
         Title.objects.filter(genres__in=title.genres.all())
         .exclude(pk=title.pk)
         .values_list("pk", flat=True)
     )
-    kind = Feedback.Kind.NOT_INTERESTED
+
+
+def _feedback_change(title: Title, kind: str, add: bool) -> Callable[[Profile], Any]:
+    """The control that adds (or removes) a feedback of ``kind`` on ``title``."""
 
     def change(p: Profile) -> Any:
         if add:
             return activity_services.feedback_add(profile=p, title=title, kind=kind)
         return activity_services.feedback_remove(profile=p, title=title, kind=kind)
+
+    return change
+
+
+def not_interested_receipt(
+    *, profile: Profile, title: Title, add: bool, preview: bool = False
+) -> Receipt:
+    """ "Not interested" in a title, or its undo; "similar" titles share a genre
+    with it."""
+    similar = _similar(title)
+    change = _feedback_change(title, Feedback.Kind.NOT_INTERESTED, add)
 
     def words(diff: RowsDiff, _: Any) -> str:
         if add:
@@ -294,17 +305,8 @@ def show_fewer_receipt(
     """ "Show fewer like this" on a title, or its undo: soft, so it moves
     titles down (or back up) without hiding any; "similar" as for
     :func:`not_interested_receipt`."""
-    similar = set(
-        Title.objects.filter(genres__in=title.genres.all())
-        .exclude(pk=title.pk)
-        .values_list("pk", flat=True)
-    )
-    kind = Feedback.Kind.SHOW_FEWER
-
-    def change(p: Profile) -> Any:
-        if add:
-            return activity_services.feedback_add(profile=p, title=title, kind=kind)
-        return activity_services.feedback_remove(profile=p, title=title, kind=kind)
+    similar = _similar(title)
+    change = _feedback_change(title, Feedback.Kind.SHOW_FEWER, add)
 
     def words(diff: RowsDiff, _: Any) -> str:
         moved = "would move" if preview else "moved"
