@@ -842,3 +842,43 @@ def generate_demo_catalog(
         viewers=tuple(demo_viewers),
         ratings=tuple(demo_ratings),
     )
+
+
+@dataclass(frozen=True)
+class PlantedTastes:
+    """What the demo's ratings are drawn from: ``expected[v, t]`` is viewer
+    ``v``'s mean rating of title ``t`` (indices into ``DemoCatalog.viewers``
+    and ``.titles``) before the noise (``noise_sd``) and the rounding."""
+
+    expected: np.ndarray
+    noise_sd: float
+
+    def chance_of_at_least(self, stars: float) -> np.ndarray:
+        """Each viewer's chance of rating each title ``stars`` or more (half
+        stars round halves up, so 4 or more means a raw rating of 3.75 up)."""
+        z = (self.expected - (stars - 0.25)) / self.noise_sd
+        return 0.5 * (1 + _erf(z / math.sqrt(2)))
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def planted_tastes(
+    *,
+    seed: int,
+    titles: int = DEFAULT_TITLES,
+    viewers: int = DEFAULT_VIEWERS,
+    until: datetime,
+) -> PlantedTastes:
+    """The truth behind :func:`generate_demo_catalog` with the same arguments
+    (for simulations that need to know what each viewer would enjoy)."""
+    title_rng, viewer_rng, _, words_rng = np.random.default_rng(seed).spawn(4)
+    demo_titles, quality = _titles(title_rng, words_rng, titles, until)
+    _, preferences, biases = _viewers(viewer_rng, viewers, until)
+    membership = np.zeros((len(demo_titles), len(GENRES)))
+    for i, title in enumerate(demo_titles):
+        membership[i, [_GENRE_INDEX[g] for g in title.genres]] = 1
+    membership /= membership.sum(axis=1, keepdims=True)
+    affinity = preferences @ membership.T
+    expected = _MEAN_RATING + biases[:, None] + affinity + quality[None, :]
+    return PlantedTastes(expected=expected, noise_sd=_NOISE_SD)

@@ -22,6 +22,7 @@ from catalog.demo import (
     DemoCatalog,
     generate_demo_catalog,
     half_stars,
+    planted_tastes,
 )
 from catalog.models import Genre, Tag, Title
 from catalog.services import demo_catalog_seed
@@ -235,6 +236,25 @@ def test_more_viewers_only_add_viewers():
     assert fewer.titles == more.titles
     assert fewer.viewers == more.viewers[:5]
     assert fewer.ratings == tuple(r for r in more.ratings if r.viewer < 5)
+
+
+def test_planted_tastes_are_what_the_ratings_were_drawn_from():
+    catalog = small_catalog()
+    truth = planted_tastes(seed=42, until=UNTIL, **SMALL)
+    assert truth.expected.shape == (30, 200)
+    viewers = np.array([r.viewer for r in catalog.ratings])
+    titles = np.array([r.title for r in catalog.ratings])
+    values = np.array([r.value for r in catalog.ratings])
+    expected = truth.expected[viewers, titles]
+    unclipped = (expected > 1.5) & (expected < 4.5)
+    residual = values[unclipped] - expected[unclipped]
+    # Noise of sd 0.55 plus rounding to half stars (sd 0.144).
+    assert abs(residual.mean()) < 0.03
+    assert residual.std() == pytest.approx(np.hypot(0.55, 0.5 / np.sqrt(12)), abs=0.03)
+    # The chance of 4 stars or more is the share of 4-star ratings it predicts.
+    chance = truth.chance_of_at_least(4.0)[viewers, titles]
+    assert (values >= 4).mean() == pytest.approx(chance.mean(), abs=0.02)
+    assert (values[chance > 0.8] >= 4).mean() > 0.8
 
 
 def test_generator_refuses_an_empty_catalog():
