@@ -51,7 +51,7 @@ from accounts.throttle import ProfileWriteThrottle
 from activity import selectors, services
 from activity.devices import device_class_from_user_agent
 from activity.forms import MAX_SECONDS_WATCHED
-from activity.models import RATING_VALUES, Feedback, ViewingEvent
+from activity.models import RATING_VALUES, Feedback, Impression, ViewingEvent
 from catalog.models import Episode
 from config.parsers import JSONParser
 from consent.policy import private_session_on
@@ -212,15 +212,17 @@ class _ProfileView(generics.GenericAPIView):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def row_engagement_note(self, profile, title_id: int) -> None:
+    def row_engagement_note(self, profile, title_id: int, take: str = "") -> None:
         """Counts this rating or play for the home row the title was opened
-        from, if it was (``?row=`` on the title), as the site's pages do."""
+        from, if it was (``?row=`` on the title), and with ``take`` marks the
+        title's latest impression taken, as the site's pages do."""
         engagement.row_engagement_note(
             session=engagement.row_origins(
                 session=self.request._request.session, token=self.request.auth
             ),
             profile=profile,
             title_id=title_id,
+            take=take,
         )
 
 
@@ -306,7 +308,9 @@ class ProfileRatings(_ProfileView):
         profile = self.profile()
         data = self.valid(RatingIn(data=request.data, profile=profile))
         rating, created = services.rating_upsert(profile=profile, **data)
-        self.row_engagement_note(profile, rating.title_id)
+        self.row_engagement_note(
+            profile, rating.title_id, Impression.Take.RATING if created else ""
+        )
         return _created_or_updated(RatingOut(rating).data, created)
 
 
@@ -741,7 +745,7 @@ class ProfileViewings(_Play):
         )
         kept = viewing.pk is not None
         if kept:
-            self.row_engagement_note(profile, viewing.title_id)
+            self.row_engagement_note(profile, viewing.title_id, Impression.Take.PLAY)
         return self.played(
             viewing, profile=profile, private=private, kept=kept, new=True
         )

@@ -233,3 +233,76 @@ class TagApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile} tagged {self.title} “{self.tag}”"
+
+
+class Impression(models.Model):
+    """One card a profile was shown: the page view, the row and its place,
+    the title and its place in the row, and what put it there (the model
+    version, the experiment arm, and for an interleaved row the ranker that
+    contributed it). A page view's cards are written in one insert
+    (``activity.services.impressions_record``); a play or a rating of the
+    title soon after marks the latest impression of it as taken
+    (``impression_take``). Personal data: exported, erased and aged with
+    the profile's activity; never written while viewing history is paused,
+    in a private session, or in the non-profiling mode.
+
+    ``model_version_id`` and ``experiment_id`` are plain ids: this app sits
+    below recommendations, whose versions and experiments they name.
+    """
+
+    class Take(models.TextChoices):
+        PLAY = "play", "Play"
+        RATING = "rating", "Rating"
+
+    class Surface(models.TextChoices):
+        HOME = "home", "Home page"
+        API = "api", "API"
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="impressions"
+    )
+    page_view = models.UUIDField(help_text="One page view: the cards shown together.")
+    shown_at = models.DateTimeField(default=timezone.now)
+    surface = models.CharField(max_length=8, choices=Surface, default=Surface.HOME)
+    row_kind = models.CharField(max_length=16)
+    row_position = models.PositiveSmallIntegerField(
+        help_text="The row's place, 0 first."
+    )
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(help_text="The card's place, 0 first.")
+    model_version_id = models.PositiveIntegerField(null=True, blank=True)
+    experiment_id = models.PositiveIntegerField(null=True, blank=True)
+    arm = models.CharField(max_length=16, blank=True)
+    ranker = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Interleaving: the arm whose ranker contributed the card, "
+        'or both keys ("AB") when both rankers would have picked it.',
+    )
+    device_class = models.CharField(
+        max_length=8, blank=True, help_text="Empty when context is off."
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    take = models.CharField(max_length=8, choices=Take, blank=True)
+
+    class Meta:
+        indexes = [
+            # Attribution: this profile's latest impression of this title.
+            models.Index(
+                fields=["profile", "title", "-shown_at"],
+                name="impression_profile_title",
+            ),
+            # Analyses per experiment and arm, and per model version.
+            models.Index(
+                fields=["experiment_id", "arm", "shown_at"],
+                name="impression_experiment",
+            ),
+            models.Index(
+                fields=["model_version_id", "shown_at"], name="impression_version"
+            ),
+            # Pruning by age, and take rates over a period.
+            models.Index(fields=["shown_at"], name="impression_shown_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} was shown {self.title} ({self.row_kind})"

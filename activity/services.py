@@ -18,20 +18,39 @@ private session too: the viewer asked for them. In the non-profiling mode
 (personalized rows off, :mod:`consent.policy`) no search or device class is
 kept, plays only while the viewer keeps them for Continue watching, and no
 write refreshes the profile's candidates.
+
+Impressions (the cards a profile was shown, :func:`impressions_record`) and
+their takes (:func:`impression_take`) follow one rule,
+:func:`consent.policy.may_record_impressions`: nothing while viewing history
+is paused, in a private session, or in the non-profiling mode. They measure
+the rows (take rates, tests) and never choose titles, so they touch nothing.
 """
 
 import math
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, IntegerField, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.models import Profile
 from accounts.services import profile_touch
 from activity import selectors
-from activity.models import Feedback, ListItem, Rating, SearchEvent, ViewingEvent
+from activity.models import (
+    Feedback,
+    Impression,
+    ListItem,
+    Rating,
+    SearchEvent,
+    ViewingEvent,
+)
 from catalog.models import Episode, Title
 from consent.policy import (
     may_learn,
+    may_record_impressions,
     may_store_device,
     may_store_search,
     may_store_viewing,
@@ -303,3 +322,119 @@ def search_record(
     search = SearchEvent.objects.create(profile=profile, query=text)
     _changed(profile, refresh=False)
     return search
+
+
+# --- impressions ------------------------------------------------------------------
+
+#: One card as shown: (row_kind, row_position, title_id, position, ranker), as
+#: ``recommendations.home.rows.Card`` (a plain tuple, so a cached page keeps it).
+CardTuple = tuple[str, int, int, int, str]
+
+
+def impressions_record(
+    *,
+    profile: Profile,
+    cards: Iterable[CardTuple],
+    page_view: uuid.UUID,
+    surface: str,
+    model_version_id: int | None,
+    experiment_id: int | None,
+    arm: str,
+    device_class: str,
+    private_session: bool,
+) -> int:
+    """Keeps the cards of one page view, in one insert; returns how many.
+
+    Nothing is kept while :func:`consent.policy.may_record_impressions` says
+    no; the device class only with contextual signals on (as a play's).
+    """
+    if not may_record_impressions(profile, private_session=private_session):
+        return 0
+    now = timezone.now()
+    device = device_class if may_store_device(profile) else ""
+    rows = [
+        Impression(
+            profile=profile,
+            page_view=page_view,
+            shown_at=now,
+            surface=surface,
+            row_kind=row_kind,
+            row_position=row_position,
+            title_id=title_id,
+            position=position,
+            model_version_id=model_version_id,
+            experiment_id=experiment_id,
+            arm=arm or "",
+            ranker=ranker or "",
+            device_class=device,
+        )
+        for row_kind, row_position, title_id, position, ranker in cards
+    ]
+    if rows:
+        Impression.objects.bulk_create(rows)
+    return len(rows)
+
+
+def impression_take(
+    *,
+    profile: Profile,
+    title_id: int,
+    take: str,
+    private_session: bool = False,
+    row_kind: str = "",
+) -> bool:
+    """Marks the profile's latest impression of the title, shown in the last
+    ``IMPRESSION_ATTRIBUTION_HOURS``, as taken (one UPDATE), unless it is
+    taken already: a play and then a rating of what one card showed are one
+    take, not two. With ``row_kind`` (the row the title was opened from), the
+    latest one in a row of that kind first. Returns whether one was marked.
+
+    ``take`` is ``Impression.Take``: a play that was stored, or a new rating.
+    Nothing is marked where nothing may be recorded
+    (:func:`consent.policy.may_record_impressions`).
+    """
+    if take not in Impression.Take.values:
+        raise ValueError(f"Not a take: {take!r}")
+    if not may_record_impressions(profile, private_session=private_session):
+        return False
+    now = timezone.now()
+    window = timedelta(hours=settings.IMPRESSION_ATTRIBUTION_HOURS)
+    candidates = Impression.objects.filter(
+        profile=profile,
+        title_id=title_id,
+        shown_at__gte=now - window,
+        shown_at__lte=now,
+    )
+    order: list = ["-shown_at", "-id"]
+    if row_kind:
+        in_row = When(row_kind=row_kind, then=Value(0))
+        order.insert(0, Case(in_row, default=Value(1), output_field=IntegerField()))
+    latest = candidates.order_by(*order).values("pk")[:1]
+    marked = Impression.objects.filter(
+        pk=Subquery(latest), taken_at__isnull=True
+    ).update(taken_at=now, take=take)
+    return bool(marked)
+
+
+#: Impressions deleted per statement by :func:`impressions_prune`.
+PRUNE_BATCH = 5000
+
+
+def impressions_prune(*, now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Deletes everyone's impressions older than ``IMPRESSION_RETENTION_DAYS``,
+    ``batch`` at a time (each batch its own short transaction, so a large
+    backlog never holds long locks); returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(
+        days=settings.IMPRESSION_RETENTION_DAYS
+    )
+    total = 0
+    while True:
+        ids = list(
+            Impression.objects.filter(shown_at__lt=cutoff)
+            .order_by()
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return total
+        with transaction.atomic():
+            total += Impression.objects.filter(pk__in=ids).delete()[0]

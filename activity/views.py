@@ -45,7 +45,7 @@ from activity.forms import (
     ThumbsForm,
     ToggleForm,
 )
-from activity.models import RATING_VALUES, ListItem, ViewingEvent
+from activity.models import RATING_VALUES, Impression, ListItem, ViewingEvent
 from catalog.models import Episode, Title
 from config.links import parse_id
 from consent.policy import may_store_viewing, private_session_on
@@ -176,11 +176,14 @@ def title_rate(request: HttpRequest, pk: int) -> HttpResponse:
         title.my_rating = None
         message = f"Your rating of “{title.title}” is cleared."
     else:
-        rating, _ = services.rating_upsert(
+        rating, created = services.rating_upsert(
             profile=request.profile, title=title, value=form.cleaned_data["value"]
         )
         row_engagement_note(
-            session=request.session, profile=request.profile, title_id=title.pk
+            session=request.session,
+            profile=request.profile,
+            title_id=title.pk,
+            take=Impression.Take.RATING if created else "",
         )
         title.my_rating = rating.value
         message = f"You rated “{title.title}” {rating.value:g} stars."
@@ -402,7 +405,10 @@ def _play_start(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if viewing.pk is not None:
         row_engagement_note(
-            session=request.session, profile=request.profile, title_id=title.pk
+            session=request.session,
+            profile=request.profile,
+            title_id=title.pk,
+            take=Impression.Take.PLAY,
         )
     query: dict[str, str | int] = (
         {"viewing": viewing.pk}

@@ -639,6 +639,12 @@ WEATHER_PROVIDER_URL = env.str(
     "WEATHER_PROVIDER_URL", default="https://api.open-meteo.com/v1/forecast"
 )
 WEATHER_PROVIDER_TIMEOUT = min(env.float("WEATHER_PROVIDER_TIMEOUT", default=2.0), 2.0)
+# Impressions (activity.models.Impression): a play or a new rating of a title
+# within this many hours of a card showing it marks that card as taken; every
+# impression is deleted after IMPRESSION_RETENTION_DAYS by a daily task (the
+# viewer's own shorter retention window still applies).
+IMPRESSION_ATTRIBUTION_HOURS = env.int("IMPRESSION_ATTRIBUTION_HOURS", default=24)
+IMPRESSION_RETENTION_DAYS = env.int("IMPRESSION_RETENTION_DAYS", default=90)
 if RECOMMENDER["ARTIFACT_STORE"] not in ("file", "database"):
     raise ImproperlyConfigured(
         "RECOMMENDER_ARTIFACT_STORE must be 'file' or 'database', not "
@@ -672,6 +678,10 @@ CELERY_BEAT_SCHEDULE = {
     "retention-purge": {
         "task": "privacy.tasks.retention_purge",
         "schedule": crontab(hour=4, minute=0),
+    },
+    "impressions-prune": {
+        "task": "privacy.tasks.impressions_prune",
+        "schedule": crontab(hour=4, minute=30),
     },
     "exports-expire": {
         "task": "privacy.tasks.exports_expire",

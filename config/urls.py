@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from recommendations.take_rate_admin import take_rate_view
 
 
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
@@ -12,6 +15,12 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 
 urlpatterns = [
+    # A staff page of the admin that belongs to no model (take rates).
+    path(
+        "admin/recommendations/take-rate/",
+        admin.site.admin_view(require_safe(take_rate_view)),
+        name="admin_take_rate",
+    ),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that name no icon (the API's JSON).
     path("favicon.ico", favicon),

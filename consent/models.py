@@ -36,6 +36,7 @@ class PrivacySettings(models.Model):
         "weather",
         "weather_today",
         "weather_provider",
+        "experiments",
     )
 
     class Retention(models.IntegerChoices):
@@ -114,6 +115,17 @@ class PrivacySettings(models.Model):
         blank=True,
         help_text="Genre id → percent of the history's weight (0 = off).",
     )
+    #: Online tests (``recommendations.services.experiments``): a profile
+    #: that leaves is never assigned to one again.
+    experiments = models.BooleanField(
+        "take part in tests",
+        default=True,
+        help_text="On: this profile may be shown a variant of the rows being "
+        "tested (named on the how-recommendations-work page).",
+    )
+    #: Controls the viewer has set itself (``exploration``, ``calibration``):
+    #: a test's or the site's default never overrides these.
+    own_choices = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -98,6 +98,19 @@ def may_store_device(profile: Profile) -> bool:
     return settings.contextual_signals and settings.personalization
 
 
+def may_record_impressions(profile: Profile, *, private_session: bool = False) -> bool:
+    """Whether the rows a profile is shown, and the plays and ratings that
+    follow them, may be kept (``activity.models.Impression``): never while
+    viewing history is paused, in a private session, or in the
+    non-profiling mode."""
+    settings = settings_for(profile)
+    return (
+        not private_session
+        and not settings.pause_viewing_history
+        and settings.personalization
+    )
+
+
 def may_record_engagement(session: SessionBase, profile: Profile | None) -> bool:
     """Whether titles opened from a row, and plays and ratings of them, may
     count for that kind of row: never in a private session or in the

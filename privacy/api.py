@@ -151,6 +151,12 @@ class SettingsSerializer(serializers.Serializer):
         required=False,
         help_text="Use this profile's activity to improve recommendations for others.",
     )
+    experiments = serializers.BooleanField(
+        required=False,
+        help_text="Take part in tests (on by default): the profile may be shown "
+        "a variant of the rows being tested. Off: never placed in a test again, "
+        "and the record of its tests is deleted.",
+    )
     hidden_genres = IntegerIdField(
         queryset=Genre.objects.all(),
         many=True,

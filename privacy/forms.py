@@ -54,6 +54,12 @@ TOGGLES: dict[str, tuple[str, str]] = {
         "On: Top picks follow the genre mix of what you like. Off: they are "
         "ranked by match alone.",
     ),
+    "experiments": (
+        "Take part in tests",
+        "On: your rows may be one of the versions being tested (each test is "
+        "named on “How recommendations work”). Off: you always get the rows "
+        "everyone gets, and the record of your tests is deleted.",
+    ),
 }
 
 

@@ -23,7 +23,7 @@ from consent.models import PrivacySettings
 from privacy import registry
 from recommendations.engine import dataset, ranking, rerank
 from recommendations.models import ModelComparison
-from recommendations.services import training
+from recommendations.services import experiments, training
 
 #: The signals in the order the rule applies them (a rating always wins).
 _SIGNAL_WORDS = {
@@ -117,6 +117,17 @@ class ModelInUse:
 
 
 @dataclass(frozen=True)
+class LiveExperiment:
+    """A test running now, as viewers are told of it."""
+
+    name: str
+    hypothesis: str
+    #: Percent of the profiles that take part in tests.
+    share: int
+    interleaving: bool
+
+
+@dataclass(frozen=True)
 class MainParameters:
     summary: str
     signals: tuple[SignalWeight, ...]
@@ -124,7 +135,7 @@ class MainParameters:
     model: ModelInUse | None  # None: no model trained yet
     settings: tuple[Setting, ...]
     rerankers: tuple[Reranker, ...]
-    live_experiments: tuple[str, ...]
+    live_experiments: tuple[LiveExperiment, ...]
     comparisons_running: int
     never_used: tuple[str, ...]
 
@@ -209,9 +220,16 @@ def _default(field: str):
 
 
 def rerankers() -> tuple[Reranker, ...]:
-    """What the home page does to the ranked list, with today's defaults."""
-    exploration = _default("exploration")
-    on = "on" if _default("calibration") else "off"
+    """What the home page does to the ranked list, with today's defaults (a
+    promoted test's, where one set them: ``ServingDefaults``)."""
+    served = experiments.serving_defaults()
+    exploration = (
+        _default("exploration") if served.exploration is None else served.exploration
+    )
+    calibration = (
+        _default("calibration") if served.calibration is None else served.calibration
+    )
+    on = "on" if calibration else "off"
     context = "on" if _default("contextual_signals") else "off"
     moods = ", ".join(m.label for m in rerank.MOODS.values())
     return (
@@ -253,6 +271,19 @@ def rerankers() -> tuple[Reranker, ...]:
             f"Editors may move a title by ×{rerank.BOOST_MIN:g} to "
             f"×{rerank.BOOST_MAX:g}; the same for everyone.",
         ),
+    )
+
+
+def live_experiments() -> tuple[LiveExperiment, ...]:
+    """The tests running now (``recommendations.services.experiments``)."""
+    return tuple(
+        LiveExperiment(
+            name=e.name,
+            hypothesis=e.hypothesis,
+            share=max(1, round(e.traffic_share * 100)),
+            interleaving=e.interleaving,
+        )
+        for e in experiments.running_experiments()
     )
 
 
@@ -315,9 +346,7 @@ def main_parameters() -> MainParameters:
         model=model,
         settings=_settings(parameters),
         rerankers=rerankers(),
-        # There is no live experiment machinery yet: every viewer's rows
-        # come from the one active model with the settings above.
-        live_experiments=(),
+        live_experiments=live_experiments(),
         comparisons_running=ModelComparison.objects.filter(
             status__in=[ModelComparison.Status.QUEUED, ModelComparison.Status.RUNNING]
         ).count(),

@@ -33,6 +33,7 @@ from recommendations import tasks as recommendation_tasks
 from recommendations.engine import taste
 from recommendations.home.cache import pages_forget
 from recommendations.models import ProfileCandidates
+from recommendations.services import experiments
 from recommendations.services.forget import model_versions_holding
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
         raise ValueError("There is no such weather.")
     old_retention = settings.retention_months
     changed_settings, changed_profile = [], []
+    # A control the viewer sets itself is its own from now on: no test's arm
+    # nor the site's default overrides it (``experiments.effective_tuning``).
+    own = [c for c in experiments.OWN_CHOICES if c in changes]
+    if own and not set(own) <= set(settings.own_choices or ()):
+        settings.own_choices = sorted({*(settings.own_choices or ()), *own})
+        changed_settings.append("own_choices")
     for field, new in changes.items():
         target = profile if field in PROFILE_FIELDS else settings
         old = getattr(target, field)
@@ -136,6 +143,9 @@ def privacy_settings_update(*, profile: Profile, **changes: Any) -> PrivacySetti
     if "personalization" in changed_settings and settings.personalization:
         # Back from the non-profiling mode: fold in what was kept meanwhile.
         outbox_add(task=REFRESH_PROFILE_TASK, args=[profile.pk], coalesce=True)
+    if "experiments" in changed_settings and not settings.experiments:
+        # Left tests: never assigned again, and the record of its arms goes.
+        experiments.assignments_forget(profile_id=profile.pk)
     if _retention_shortened(old_retention, settings.retention_months):
         retention_purge_profile(profile=profile)
     return settings

@@ -8,6 +8,7 @@ profiles out of the model files is the recommender's job
 
 from celery import shared_task
 
+from activity.services import impressions_prune as prune_impressions
 from config.celery import RETRY
 from privacy import services
 
@@ -26,3 +27,10 @@ def exports_expire() -> int:
 @shared_task(**RETRY)
 def retention_purge() -> int:
     return len(services.retention_purge())
+
+
+@shared_task(**RETRY)
+def impressions_prune() -> int:
+    """Everyone's impressions older than ``IMPRESSION_RETENTION_DAYS`` (daily,
+    beside each viewer's own, often shorter, retention window)."""
+    return prune_impressions()

@@ -23,6 +23,11 @@ urlpatterns = [
     path("privacy/consent-log/", views.consent_log, name="consent_log"),
     path("privacy/settings/toggle/", views.toggle, name="toggle"),
     path(
+        "privacy/settings/leave-tests/",
+        views.experiments_leave,
+        name="experiments_leave",
+    ),
+    path(
         "privacy/settings/hidden-titles/<int:pk>/show/",
         views.hidden_title_show,
         name="hidden_title_show",

@@ -72,6 +72,7 @@ from privacy.forms import (
 )
 from privacy.main_parameters import main_parameters
 from recommendations.changelog import changelog as changelog_entries
+from recommendations.services import experiments
 from recommendations.services.training import active_version
 from recommendations.services.weather import provider_configured
 from recommendations.views import home_main
@@ -172,6 +173,7 @@ def _profile_context(request: HttpRequest, profile: Profile) -> dict:
     return {
         "selected": profile,
         "settings": settings,
+        "exploration": experiments.effective_tuning(profile)[0],
         "private_session": policy.private_session_on(request.session, profile),
         "toggles": _toggles(request, profile, settings),
         "context_toggles": _context_toggles(settings),
@@ -193,6 +195,8 @@ def _toggles(request: HttpRequest, profile: Profile, settings) -> list[dict]:
     values = {
         "private_session": policy.private_session_on(request.session, profile),
         "allow_training": profile.allow_training,
+        # What the rows use: the viewer's own, else its test's or the site's.
+        "calibration": experiments.effective_tuning(profile)[1],
     }
     return [
         {
@@ -315,8 +319,40 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
     context = {
         "params": main_parameters(),
         "completed_at": ViewingEvent.COMPLETED_AT,
+        "your_test": _your_test(request.profile),
     }
     return render(request, "privacy/how_it_works.html", context)
+
+
+def _your_test(profile: Profile | None) -> dict | None:
+    """The signed-in profile's test and arm, and what it changes for it."""
+    choice = experiments.arm_for(profile) if profile is not None else None
+    if choice is None:
+        return None
+    return {
+        "profile": profile,
+        "name": choice.experiment.name,
+        "arm": choice.page_arm,
+        "differs": experiments.what_differs(choice),
+    }
+
+
+@account_password_required
+@require_POST
+def experiments_leave(request: HttpRequest) -> HttpResponse:
+    """Leaves tests for good: "Take part in tests" off (logged), and the
+    record of the profile's tests deleted."""
+    try:
+        profile = _chosen_profile(request, request.POST.get("profile"))
+    except ValueError as exc:
+        return _bad_request(request, [str(exc)])
+    services.privacy_settings_update(profile=profile, experiments=False)
+    messages.success(
+        request,
+        f"{profile.name} left the tests: its rows are the ones everyone gets, and "
+        "it won’t be put in a test again unless you turn “Take part in tests” on.",
+    )
+    return redirect("privacy:how_it_works")
 
 
 @require_safe
@@ -450,7 +486,7 @@ def exploration(request: HttpRequest) -> HttpResponse:
     data, profile, refused = _control_input(request, ExplorationForm)
     if refused is not None:
         return refused
-    value, before = data["exploration"], policy.settings_for(profile).exploration
+    value, before = data["exploration"], experiments.effective_tuning(profile)[0]
     receipt = receipts.setting_receipt(profile=profile, name="exploration", value=value)
     undo = Resubmit(
         url=reverse("privacy:exploration"),
@@ -718,7 +754,14 @@ def home_controls(request: HttpRequest) -> HttpResponse:
         )
         return render(request, template, {"errors": errors}, status=400)
     profile = request.profile
-    services.privacy_settings_update(profile=profile, **form.cleaned_data)
+    # Only what the viewer moved becomes its own: the form sends both, as
+    # shown (a test's or the site's value where the viewer set none).
+    shown = dict(
+        zip(experiments.OWN_CHOICES, experiments.effective_tuning(profile), strict=True)
+    )
+    changes = {k: v for k, v in form.cleaned_data.items() if shown.get(k) != v}
+    if changes:
+        services.privacy_settings_update(profile=profile, **changes)
     if not request.htmx:
         messages.success(request, "Your rows follow the new settings.")
         return redirect(reverse("recommendations:home") + "#home-controls")

@@ -34,6 +34,45 @@ class ReasonForm(forms.Form):
     )
 
 
+def asked_why(
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin,
+    *,
+    title: str,
+    summary: str,
+    confirm: str,
+    hidden: list[tuple[str, object]],
+    back: str,
+    crumbs: list[tuple[str, str]] = (),
+    stylesheet: str = "css/admin-model-room.css",
+) -> str | TemplateResponse:
+    """The reason an operator gave on an action's confirmation page, or that
+    page (again, answered 400, when the reason was left empty). ``crumbs``:
+    (url, label) between the model's list and the title; ``back``: where
+    "No, take me back" goes."""
+    form = ReasonForm(request.POST if "confirmed" in request.POST else None)
+    if form.is_valid():
+        return form.cleaned_data["reason"]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": title,
+        "summary": summary,
+        "confirm": confirm,
+        "form": form,
+        "hidden": hidden,
+        "back": back,
+        "crumbs": crumbs,
+        "stylesheet": stylesheet,
+    }
+    return TemplateResponse(
+        request,
+        "admin/recommendations/confirm.html",
+        context,
+        status=400 if form.is_bound else 200,
+    )
+
+
 CHECKSUM_LABELS = {
     "verified": "verified",
     "failed": "failed",
@@ -375,34 +414,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     # --- actions, each asked why -------------------------------------------------
 
-    def _reason(
-        self,
-        request: HttpRequest,
-        *,
-        title: str,
-        summary: str,
-        confirm: str,
-        hidden: list[tuple[str, object]],
-    ) -> str | TemplateResponse:
-        """The reason given on the confirmation page, or that page (again,
-        answered 400, when the reason was left empty)."""
-        form = ReasonForm(request.POST if "confirmed" in request.POST else None)
-        if form.is_valid():
-            return form.cleaned_data["reason"]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "summary": summary,
-            "confirm": confirm,
-            "form": form,
-            "hidden": hidden,
-        }
-        return TemplateResponse(
+    def _reason(self, request: HttpRequest, **asked) -> str | TemplateResponse:
+        return asked_why(
             request,
-            "admin/recommendations/modelversion/confirm.html",
-            context,
-            status=400 if form.is_bound else 200,
+            self,
+            back=reverse("admin:recommendations_modelversion_changelist"),
+            **asked,
         )
 
     def _one(self, request, queryset, verb: str) -> ModelVersion | None:
@@ -615,6 +632,10 @@ def preview_home(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "admin/recommendations/preview_home.html", context)
 
 
-# Registers the admins of the offline comparison and the recommendation
-# health page (modules of their own: each is one feature's forms and pages).
-from recommendations import comparison_admin, health_admin  # noqa: E402, F401
+# Registers the admins of the offline comparison, the online tests and the
+# recommendation health page (modules of their own: each is one feature's forms and pages).
+from recommendations import (  # noqa: E402, F401
+    comparison_admin,
+    experiment_admin,
+    health_admin,
+)

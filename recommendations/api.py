@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.api_access import ApiAccess, api_profile
 from activity.devices import device_class_from_user_agent
-from activity.models import ViewingEvent
+from activity.models import Impression, ViewingEvent
 from activity.selectors import recommendable_for, titles_for
 from catalog import selectors as catalog_selectors
 from catalog.api import AbsoluteUrl
@@ -45,7 +45,7 @@ from recommendations.home.cache import cached_page
 from recommendations.home.page import Tuning
 from recommendations.home.why import why_page, why_this
 from recommendations.models import ModelVersion, ProfileCandidates
-from recommendations.services import engagement, training
+from recommendations.services import engagement, impressions, training
 
 TAGS = ["recommendations"]
 
@@ -220,7 +220,10 @@ class HomeView(APIView):
         "“Why this?” sentences, built by the same row builders (one build serves "
         "both). A kids profile gets the kids rows. Without personalization (off, "
         "nothing known yet, no model) the rows everyone gets, and `note` says "
-        "why. One object of a fixed, small number of rows: not paginated.",
+        "why. One object of a fixed, small number of rows: not paginated. "
+        "Each call keeps the cards it returns as impressions (the take rate; "
+        "in the privacy centre as “Rows you were shown”), except while viewing "
+        "history is paused or personalized rows are off.",
         parameters=[HomeQuery],
         responses=HomeOut,
     )
@@ -239,6 +242,13 @@ class HomeView(APIView):
         )
         mood = asked.get("mood", "")
         page = cached_page(profile=profile, mood=mood, device=device, tuning=tuning)
+        impressions.page_view_record(
+            profile=profile,
+            page=page,
+            surface=Impression.Surface.API,
+            device=device,
+            session=request._request.session,
+        )
         why = why_page(profile=profile, page=page)
         controls = None if profile.is_kids else tuning.over(settings_for(profile))
         body = {

@@ -12,7 +12,8 @@ nothing here is written by hand, so the log cannot forget a change.
 from dataclasses import dataclass
 from datetime import datetime
 
-from recommendations.models import ModelComparison, ModelVersion
+from recommendations.models import Experiment, ModelComparison, ModelVersion
+from recommendations.services.experiments import config_words
 
 #: A change in a measure smaller than this (relative, in %) is not worth a line.
 MIN_CHANGE_PERCENT = 1
@@ -34,7 +35,7 @@ _UNITS = {"diversity": " genres", "coverage": " titles"}
 @dataclass(frozen=True)
 class Change:
     at: datetime
-    kind: str  # "model", "rollback" or "comparison"
+    kind: str  # "model", "rollback", "comparison" or "test"
     headline: str
     details: tuple[str, ...] = ()
     version: int | None = None
@@ -135,10 +136,41 @@ def _comparison_changes() -> list[Change]:
     return out
 
 
+def _experiment_changes() -> list[Change]:
+    promoted = (
+        Experiment.objects.filter(
+            status=Experiment.Status.PROMOTED, stopped_at__isnull=False
+        )
+        .prefetch_related("arms")
+        .order_by("stopped_at", "pk")
+    )
+    out = []
+    for experiment in promoted:
+        arm = next(
+            (a for a in experiment.arms.all() if a.key == experiment.winner), None
+        )
+        changed = (
+            config_words(arm.config) if arm and isinstance(arm.config, dict) else ""
+        )
+        out.append(
+            Change(
+                experiment.stopped_at,
+                "test",
+                f"Test “{experiment.name}”: arm {experiment.winner} became the "
+                f"default ({changed or 'no change to the rows'})",
+                (f"What it tested: {experiment.hypothesis}",),
+                arm.config.get("model_version")
+                if arm and isinstance(arm.config, dict)
+                else None,
+            )
+        )
+    return out
+
+
 def changelog() -> list[Change]:
     """Every change, newest first."""
     return sorted(
-        [*_model_changes(), *_comparison_changes()],
+        [*_model_changes(), *_comparison_changes(), *_experiment_changes()],
         key=lambda c: (c.at, c.kind != "comparison"),
         reverse=True,
     )

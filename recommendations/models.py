@@ -400,3 +400,134 @@ class ModelComparison(models.Model):
 
     def config_of(self, side: str) -> dict:
         return self.config_a if side == "a" else self.config_b
+
+
+class Experiment(models.Model):
+    """An online test of two or more arms (``services.experiments``).
+
+    An A/B test shows each assigned profile its arm's configuration; an
+    interleaving test shows every assigned profile one Top picks row drawn
+    by team draft from two arms' rankings, each card remembering which arm
+    contributed it. Assignment is ``engine.online.assign``: a hash of the
+    experiment and the profile, so it is the same on every machine and every
+    page; arms and traffic are fixed once the test runs. Profiles that left
+    tests, in the non-profiling mode, or kids profiles (unless
+    ``include_kids``) are never assigned.
+    """
+
+    class Kind(models.TextChoices):
+        AB = "ab", "A/B test"
+        INTERLEAVING = "interleaving", "Interleaving (Top picks)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        PROMOTED = "promoted", "Promoted"
+
+    name = models.CharField(max_length=80, unique=True)
+    hypothesis = models.TextField(
+        help_text="What the test should show, in a sentence viewers may read."
+    )
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.AB)
+    traffic_share = models.FloatField(
+        default=0.1,
+        help_text="Share of eligible profiles in the test (0 to 1), split "
+        "between the arms by their weights.",
+    )
+    include_kids = models.BooleanField(
+        default=False, help_text="Kids profiles take part too (the same rules hold)."
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    winner = models.CharField(
+        max_length=8, blank=True, help_text="The arm promoted, if one was."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(traffic_share__gt=0) & Q(traffic_share__lte=1),
+                name="experiment_traffic_share_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExperimentArm(models.Model):
+    """One arm: a configuration delta over what everyone gets.
+
+    ``config`` keys (``services.experiments.ARM_CONFIG_KEYS``): ``model_version``
+    (candidates from that version), ``exploration`` (0–100) and
+    ``calibration`` (defaults for viewers who have not set their own), and
+    ``row_order`` (row kinds placed first, after Continue watching). An empty
+    config is the control: what everyone gets.
+    """
+
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="arms"
+    )
+    key = models.CharField(max_length=8, help_text="A, B, C…")
+    name = models.CharField(max_length=80)
+    weight = models.PositiveSmallIntegerField(default=1)
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["experiment", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "key"], name="experiment_arm_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} · arm {self.key}"
+
+
+class ExperimentAssignment(models.Model):
+    """A profile's arm in a test, written when it is first shown the test's
+    rows with impressions kept. Personal data (exported, erased); the arm
+    itself is ``engine.online.assign``'s, so this row is the record, and what
+    the viewer sees on the how-recommendations-work page."""
+
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="assignments"
+    )
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="experiment_assignments"
+    )
+    #: The arm's key, or "interleaved" in an interleaving test.
+    arm = models.CharField(max_length=16)
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "profile"], name="experiment_assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} in {self.experiment}, arm {self.arm}"
+
+
+class ServingDefaults(models.Model):
+    """What every profile gets unless a test or its own choice says
+    otherwise: one row (pk 1), changed by promoting an experiment's arm.
+    ``None`` (and an empty order) is the built-in default."""
+
+    exploration = models.PositiveSmallIntegerField(null=True, blank=True)
+    calibration = models.BooleanField(null=True, blank=True)
+    row_order = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "serving defaults"
+
+    def __str__(self) -> str:
+        return "Serving defaults"

@@ -4,7 +4,9 @@
   cached per profile (``recommendations.home.cache``: rows the same for
   everyone under one key per audience), so a warm page costs the
   middleware's reads, the candidates' version (one query) and a check that
-  no title shown was withdrawn since (one query). The forms inside cached
+  no title shown was withdrawn since (one query), and a profile's page view
+  keeps the cards it showed (impressions: one insert,
+  ``services.impressions``). The forms inside cached
   rows get this request's CSRF token at serve time. ``?mood=`` re-ranks
   every row; htmx gets only the part of the page below the greeting.
 - :func:`why`: "Why this?" for one title (``?row=`` the key of the row its
@@ -27,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.access import profile_required
 from accounts.models import Profile
 from activity.devices import device_class_from_user_agent
+from activity.models import Impression
 from activity.selectors import titles_for
 from catalog.models import Title
 from consent.policy import settings_for
@@ -37,7 +40,7 @@ from recommendations.home.context import weather_now
 from recommendations.home.page import UnknownMood, mood_for
 from recommendations.home.snapshot import catalog_snapshot
 from recommendations.home.why import why_everyone, why_this
-from recommendations.services import engagement
+from recommendations.services import engagement, experiments, impressions
 
 
 @require_safe
@@ -77,6 +80,13 @@ def _home_context(request: HttpRequest, mood: str) -> dict:
     if weather is not None:
         mood = weather.mood
     cached = cached_rows(profile=profile, mood=mood, device=device)
+    impressions.page_view_record(
+        profile=profile,
+        page=cached,
+        surface=Impression.Surface.HOME,
+        device=device,
+        session=request.session,
+    )
     settings = settings_for(profile) if profile else None
     return {
         "weather": weather,
@@ -90,7 +100,13 @@ def _home_context(request: HttpRequest, mood: str) -> dict:
         # Plain values, not a bound form: rendering widgets costs more than
         # the rest of a warm page.
         "controls": (
-            {"exploration": settings.exploration, "calibration": settings.calibration}
+            dict(
+                zip(
+                    ("exploration", "calibration"),
+                    experiments.effective_tuning(profile),
+                    strict=True,
+                )
+            )
             if profile is not None and not profile.is_kids
             else None
         ),

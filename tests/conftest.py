@@ -57,7 +57,10 @@ def empty_cache() -> None:
     and ids cached by one test would name other titles (or none) in the next."""
     from django.core.cache import cache
 
+    from recommendations.services import experiments
+
     cache.clear()
+    experiments.experiments_changed()  # and the process's copy of the tests
 
 
 @pytest.fixture(scope="session")

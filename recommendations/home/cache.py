@@ -41,7 +41,7 @@ from recommendations.home.page import (
 )
 from recommendations.home.rows import HomePage
 from recommendations.models import ProfileCandidates
-from recommendations.services import training
+from recommendations.services import experiments, training
 
 #: How long a profile's rows stay cached (curated collections and trending
 #: change without touching the profile); rows everyone gets, five minutes.
@@ -62,6 +62,13 @@ class CachedRows:
     note: str
     personalized: bool
     row_keys: list[str]
+    #: Every card as shown (``HomePage.cards()`` as plain tuples), and what
+    #: built them: a cached page still records its impressions
+    #: (``recommendations.services.impressions.page_view_record``).
+    cards: list[tuple[str, int, int, int, str]]
+    model_version_id: int | None
+    experiment_id: int | None
+    arm: str
 
     def html_for(self, csrf_token: str) -> SafeString:
         """The HTML with this request's CSRF token in the rows' forms."""
@@ -90,6 +97,10 @@ def cached_rows(*, profile: Profile | None, mood: str, device: str) -> CachedRow
             note="" if key.shared else page.note,
             personalized=page.personalized,
             row_keys=[row.key for row in page.rows],
+            cards=[tuple(card) for card in page.cards()],
+            model_version_id=page.model_version_id,
+            experiment_id=page.experiment_id,
+            arm=page.arm,
         )
         cache.set(key.key, cached, _seconds(key))
     if key.note is not None:
@@ -135,9 +146,10 @@ def _build(
 
 
 #: Part of every key: bumped whenever what is cached changes shape (v2: each
-#: card knows its row, for "Why this?"), so the code of a new release never
-#: reads a page the old code cached.
-PAGE_FORMAT = "v2"
+#: card knows its row, for "Why this?"; v3: the cards and what built them,
+#: for impressions), so the code of a new release never reads a page the old
+#: code cached.
+PAGE_FORMAT = "v3"
 
 
 def _page_key(key: "PageKey") -> str:
@@ -229,13 +241,14 @@ def page_key(
     time of its candidates (one query), ``Profile.activity_changed_at``
     (every write of its signals touches it), its settings' ``updated_at``,
     the mood and the context bucket, and the ``tuning`` a page was asked
-    with. Every key holds the catalog's version, which curators' changes
-    (boosts, collections, availability) bump.
+    with, and the test and arm it is in (so cached pages never cross arms).
+    Every key holds the catalog's version, which curators' changes (boosts,
+    collections, availability) bump, and the serving defaults' stamp.
     """
     mood = mood or ""
     if profile is None:
         return PageKey(
-            f"home:{PAGE_FORMAT}:{catalog_version()}:shared:all::{mood}",
+            f"home:{PAGE_FORMAT}:{_served()}:shared:all::{mood}",
             shared=True,
             note="",
         )
@@ -263,13 +276,20 @@ def page_key(
     tuned = ""
     if tuning.exploration is not None or tuning.calibration is not None:
         tuned = f":x{tuning.exploration}:c{tuning.calibration}"
+    choice = experiments.arm_for(profile)
+    arm = f":e{choice.experiment.id}:{choice.page_arm}" if choice else ""
     return PageKey(
-        f"home:{PAGE_FORMAT}:{catalog_version()}:p:{profile.pk}:{version}:"
+        f"home:{PAGE_FORMAT}:{_served()}:p:{profile.pk}:{version}:"
         f"{updated.timestamp()}:"
         f"{profile.activity_changed_at.timestamp()}:{privacy_stamp}:{mood}:{ctx}"
-        f"{tuned}",
+        f"{tuned}{arm}",
         shared=False,
     )
+
+
+def _served() -> str:
+    """The catalog's version and the serving defaults' stamp."""
+    return f"{catalog_version()}:{experiments.serving_defaults().stamp}"
 
 
 #: How many of a profile's cached page keys are remembered, so that an erasure
@@ -309,7 +329,7 @@ def _shared_key(profile: Profile, settings: PrivacySettings, mood: str) -> str:
     audience = "kids" if profile.is_kids else "all"
     # A profile sharing its region gets its region's row: a key per region.
     region = f":{settings.region}" if settings.location and settings.region else ""
-    return f"home:{PAGE_FORMAT}:{catalog_version()}:shared:{audience}:{hidden}:{mood}{region}"
+    return f"home:{PAGE_FORMAT}:{_served()}:shared:{audience}:{hidden}:{mood}{region}"
 
 
 def withdrawn(title_ids: list[int]) -> bool:

@@ -7,6 +7,7 @@
 the titles shown in one query. :func:`home_for_tastes` is the staff preview.
 """
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import numpy as np
+from django.conf import settings as conf
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -25,7 +27,8 @@ from consent.context import Region
 from consent.models import PrivacySettings
 from consent.policy import settings_for
 from recommendations.engine import rerank
-from recommendations.engine.recommender import History, in_order
+from recommendations.engine.artifact import ArtifactError
+from recommendations.engine.recommender import History, Recommender, in_order
 from recommendations.home.context import viewer_region
 from recommendations.home.personal import PersonalRows
 from recommendations.home.rows import (
@@ -39,14 +42,17 @@ from recommendations.home.rows import (
     SHARED_ORDER,
     SHELVES,
     HomePage,
+    Interleave,
+    Origin,
     Row,
     RowDraft,
 )
 from recommendations.home.shared import SharedRows
 from recommendations.home.signals import Candidates, Signals, load_signals
 from recommendations.home.snapshot import catalog_snapshot
-from recommendations.models import ProfileCandidates
-from recommendations.services import training
+from recommendations.models import ModelVersion, ProfileCandidates
+from recommendations.services import experiments, training
+from recommendations.services.dataset import profile_histories
 
 
 class UnknownMood(ValueError):
@@ -115,6 +121,7 @@ class RowBuilder(PersonalRows, SharedRows):
                     title.why = title.why.replace("{seed}", seed.title)
                 title.rank = d.ranks.get(t, rank)
                 title.viewing_id, title.progress = progress.get(t, (None, None))
+                title.ranker = d.rankers.get(t, "")
                 row_titles.append(title)
             if any(title.match is None for title in row_titles):
                 for title in row_titles:  # one kind of line on every card
@@ -145,6 +152,9 @@ class RowBuilder(PersonalRows, SharedRows):
             note=note,
             bubble=self.bubble(rows),
             excluded_seeds=[titles[t] for t in excluded if t in titles],
+            model_version_id=self.origin.model_version_id,
+            experiment_id=self.origin.experiment_id,
+            arm=self.origin.arm,
         )
 
     def fetch(self, profile: Profile | None, ids: set[int]) -> dict[int, Title]:
@@ -190,16 +200,21 @@ class RowBuilder(PersonalRows, SharedRows):
         base = PERSONAL_ORDER if self.personal else SHARED_ORDER
         engagement = self.signals.engagement if self.personal else {}
 
-        def place(d: RowDraft) -> tuple[float, int]:
+        first = {kind: n for n, kind in enumerate(self.row_order)}
+
+        def place(d: RowDraft) -> tuple[int, float, int]:
             index = base.index(d.slot)
             if d.kind == "continue":
-                return (-math.inf, index)
+                return (0, 0, index)
+            if d.kind in first:
+                # A test's (or the site's) order: these kinds next, in it.
+                return (1, first[d.kind], index)
             rise = ENGAGEMENT_RISE * math.floor(
                 math.log2(1 + engagement.get(d.kind, 0))
             )
             if d.kind == "outside":
                 rise += self.exploration // 20
-            return (index - rise - 0.5 if rise else index, index)
+            return (2, index - rise - 0.5 if rise else index, index)
 
         rows = sorted((d for d in drafts if d.pinned is None), key=place)
         for d in sorted(
@@ -298,14 +313,12 @@ class Tuning:
     hour: int | None = None
 
     def over(self, settings: PrivacySettings) -> "Tuning":
-        """These values where given, the saved ones where not."""
+        """These values where given, the profile's where not: its own, else
+        its test arm's or the site's default (``experiments.effective_tuning``)."""
+        exploration, calibration = experiments.effective_tuning(settings.profile)
         return Tuning(
-            exploration=(
-                settings.exploration if self.exploration is None else self.exploration
-            ),
-            calibration=(
-                settings.calibration if self.calibration is None else self.calibration
-            ),
+            exploration=exploration if self.exploration is None else self.exploration,
+            calibration=calibration if self.calibration is None else self.calibration,
             hour=self.hour,
         )
 
@@ -343,6 +356,12 @@ def page_builder(
 
     ``tuning`` stands in for the saved exploration and calibration (a page
     previewed with other values: nothing is saved) and for the clock's hour.
+
+    A profile in a test (``services.experiments.arm_for``) gets its arm's
+    page: its exploration and calibration where the viewer set none, its
+    row order, candidates from its model version (the history folded into
+    that model now), or for an interleaving test Top picks drawn from both
+    arms' rankings. The page says which (``HomePage.experiment_id``, ``arm``).
     """
     mood_obj = mood_for(mood)
     now = now or timezone.now()
@@ -367,7 +386,9 @@ def page_builder(
         return shared, personalization_off_note(profile)
     stored = (
         ProfileCandidates.objects.filter(profile=profile)
-        .values_list("model_version_id", "title_ids", "scores", "predicted")
+        .values_list(
+            "model_version_id", "title_ids", "scores", "predicted", "updated_at"
+        )
         .first()
     )
     serving = training.serving_model()
@@ -378,7 +399,28 @@ def page_builder(
     signals = load_signals(profile)
     if not signals.has_signal:
         return shared, new_profile_note(profile)
-    tuned = tuning.over(settings)
+    choice = experiments.arm_for(profile)
+    if choice is not None and choice.arm is None and tuning != SAVED:
+        # A page asked with its own values is no interleaving test's page.
+        choice = None
+    version_id, model = stored[0], serving[1]
+    candidates = Candidates.of(*stored[1:4])
+    arm_version = experiments.arm_model_version(choice)
+    if arm_version is not None and arm_version.pk != version_id:
+        folded = _folded_in(profile, arm_version)
+        if folded is not None:
+            version_id, (model, candidates) = arm_version.pk, folded
+    exploration, calibration = experiments.tuning_under(
+        settings, choice.config if choice else {}
+    )
+    interleave = None
+    if choice is not None and choice.arm is None:
+        a, b = choice.experiment.arms[:2]
+        interleave = Interleave(
+            seed=interleave_seed(choice.experiment.id, profile.pk, stored[4]),
+            a=(a.key, *experiments.tuning_under(settings, a.config)),
+            b=(b.key, *experiments.tuning_under(settings, b.config)),
+        )
     builder = RowBuilder(
         snap=shared.snap,
         kids=kids,
@@ -386,17 +428,46 @@ def page_builder(
         mood=mood_obj,
         now=now,
         signals=signals,
-        candidates=Candidates.of(*stored[1:]),
-        model=serving[1],
-        exploration=tuned.exploration,
-        calibration=tuned.calibration,
+        candidates=candidates,
+        model=model,
+        exploration=exploration if tuning.exploration is None else tuning.exploration,
+        calibration=calibration if tuning.calibration is None else tuning.calibration,
         context=context_for(profile, now=now, device=device, hour=tuning.hour),
         profile_name=profile.name,
         region=region,
         hidden_titles=filters.title_ids,
         show_fewer=fewer,
+        row_order=experiments.row_order_for(choice),
+        interleave=interleave,
+        origin=Origin(
+            model_version_id=version_id,
+            experiment_id=choice.experiment.id if choice else None,
+            arm=choice.page_arm if choice else "",
+        ),
     )
     return builder, ""
+
+
+def interleave_seed(experiment_id: int, profile_id: int, updated: datetime) -> int:
+    """The team draft's seed: the same page for the same candidates."""
+    text = f"{experiment_id}:{profile_id}:{updated.timestamp()}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _folded_in(
+    profile: Profile, version: ModelVersion
+) -> tuple[Recommender, Candidates] | None:
+    """The profile's candidates from ``version`` (an arm's model), its
+    history folded into that model now, as ``services.candidates`` does for
+    the serving one; None when the version's file fails."""
+    try:
+        model = training.recommender_for(version)
+    except ArtifactError:
+        return None
+    (history,) = profile_histories([profile.pk])
+    history = History(**{**history.__dict__, "use_trained_vector": False})
+    (found,) = model.candidates([history], count=conf.RECOMMENDER["CANDIDATES"])
+    return model, Candidates.of(found.title_ids, found.scores, found.predicted)
 
 
 def home_for_tastes(
@@ -525,4 +596,5 @@ def _shared_builder(
         region=region,
         hidden_titles=hidden_titles,
         show_fewer=show_fewer,
+        row_order=experiments.serving_defaults().row_order,
     )

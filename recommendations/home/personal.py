@@ -5,10 +5,12 @@ Built from its stored candidates, its signals and the ranking model's
 nearest titles (``RankingModel.nearest``); see the rule book in ``rows``.
 """
 
+from dataclasses import replace
+
 import numpy as np
 from django.urls import reverse
 
-from recommendations.engine import rerank
+from recommendations.engine import online, rerank
 from recommendations.home.rows import (
     BECAUSE_ROWS,
     GENRE_ROW_MIN_SHARE,
@@ -98,15 +100,41 @@ class PersonalRows(RowInputs):
         )
 
     def top_picks(self) -> RowDraft | None:
+        """Top picks; in an interleaving test, two arms' rankings merged by
+        team draft, each card remembering the arm that contributed it."""
+        if self.interleave is None:
+            return self.top_picks_under(self.exploration, self.calibration)
+        (key_a, *tuning_a), (key_b, *tuning_b) = self.interleave.a, self.interleave.b
+        a = self.top_picks_under(*tuning_a)
+        b = self.top_picks_under(*tuning_b)
+        if a is None or b is None:
+            return None
+        k = min(len(set(a.ids) | set(b.ids)), TOP_PICKS_SHORTLIST)
+        merged = online.team_draft(
+            a.ids, b.ids, k, self.interleave.seed, mark_shared=True
+        )
+        # A title both rankings would have placed there is both arms' ("AB"):
+        # the coin chose its team, so the analysis credits neither with it.
+        team_key = {0: key_a, 1: key_b, online.SHARED: key_a + key_b}
+        return replace(
+            a,
+            reason="Ranked for you from your ratings, plays and picks.",
+            ids=[int(t) for t, _ in merged],
+            why={**b.why, **a.why},
+            rankers={int(t): team_key[team] for t, team in merged},
+        )
+
+    def top_picks_under(self, exploration: int, calibration: bool) -> RowDraft | None:
+        """Top picks ranked with this exploration and calibration."""
         pos, scores = self.candidate_pool()
         if len(pos) == 0:
             return None
         pos, scores = pos[:TOP_PICKS_POOL], scores[:TOP_PICKS_POOL]
         adjusted = self.adjust(pos, scores, boost=True)
         features = self.snap.features[pos]
-        lam = rerank.exploration_lambda(self.exploration)
+        lam = rerank.exploration_lambda(exploration)
         picked = rerank.mmr(adjusted, features, lam=lam, k=TOP_PICKS_SHORTLIST)
-        if self.calibration and self.taste.sum() > 0:
+        if calibration and self.taste.sum() > 0:
             chosen = rerank.calibrate(
                 adjusted[picked], features[picked], self.taste, k=2 * ROW_LENGTH
             )
@@ -114,9 +142,9 @@ class PersonalRows(RowInputs):
         pos = pos[picked]
         reason = "Ranked for you from your ratings, plays and picks"
         notes = []
-        if self.exploration >= 50:
+        if exploration >= 50:
             notes.append("with plenty of variety")
-        if self.calibration and self.taste.sum() > 0:
+        if calibration and self.taste.sum() > 0:
             notes.append("in the genre mix of your history")
         if notes:
             reason += ", " + " and ".join(notes)

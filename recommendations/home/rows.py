@@ -16,7 +16,9 @@ Rows (``Row.kind``), each with a reason line:
   candidates of at most 100 minutes.
 - ``top-picks``: the candidates, re-ranked by maximal marginal relevance with
   the profile's exploration setting, then (calibration on) by Steck's
-  calibration towards the genre mix of its history; a match score each.
+  calibration towards the genre mix of its history; a match score each. In
+  an interleaving test, two arms' rankings merged by team draft
+  (``engine.online.team_draft``), each card's title knowing its ``ranker``.
 - ``because``: up to three rows, each seeded by a different recent,
   well-liked title (rated 4★ or more, or watched to the end; not one the
   profile asked not to use as a seed): the seed's nearest titles in the
@@ -82,7 +84,10 @@ or a rating of a title opened from a row of that kind, counted in
 count: rise = ``2 × floor(log2(1 + count))`` (1 → 2 places, 3 → 4, 7 → 6),
 and "Outside your usual" one more place per 20 points of exploration. A row
 that rises sorts at ``base − rise − ½``, so it passes exactly ``rise`` rows
-that stay put; the sort is stable, and Continue watching stays first. Collections are then put at their
+that stay put; the sort is stable, and Continue watching stays first. A test's
+arm may name kinds of rows to put next, in its order (``row_order``; else the
+serving defaults' order, ``services.experiments.row_order_for``), before all
+the others. Collections are then put at their
 pinned index. Finally titles are de-duplicated in that order: a title shows
 in one row of suggestions only (Top picks, Because you…, genres, trending,
 new, gems, outside…), the first it reaches, and at most once in the first
@@ -99,6 +104,7 @@ nothing of the profile's history is read.
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -222,10 +228,38 @@ class HomePage:
     bubble: list[tuple[str, float, float]]
     #: Titles the profile asked not to use as seeds (to offer them back).
     excluded_seeds: list[Title] = field(default_factory=list)
+    #: The model version whose candidates the rows come from (None: no
+    #: personal candidates), and the experiment and arm the page was built
+    #: for (None and "": none). Kept with each impression.
+    model_version_id: int | None = None
+    experiment_id: int | None = None
+    arm: str = ""
 
     @property
     def title_ids(self) -> list[int]:
         return sorted({t.pk for row in self.rows for t in row.titles})
+
+    def cards(self) -> list["Card"]:
+        """Every card of the page, in order: what its impressions record.
+        A card of an interleaved row says which arm's ranker contributed it
+        (its title's ``ranker``)."""
+        return [
+            Card(row.kind, r, t.pk, p, getattr(t, "ranker", ""))
+            for r, row in enumerate(self.rows)
+            for p, t in enumerate(row.titles)
+        ]
+
+
+class Card(NamedTuple):
+    """One card of a page as shown: its row's kind and place, its title and
+    place in the row, and the ranker that contributed it ("" but in an
+    interleaved row)."""
+
+    row_kind: str
+    row_position: int
+    title_id: int
+    position: int
+    ranker: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +283,30 @@ class RowDraft:
     #: Titles in progress (Continue watching): (viewing id, percent watched),
     #: shown on the title's card in every row.
     progress: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: An interleaved row: the arm whose ranker contributed each title ("AB",
+    #: both arms' keys, when both rankings would have placed it there).
+    rankers: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Interleave:
+    """An interleaving test's Top picks: two arms' rankings (each with its
+    own exploration and calibration) merged by ``engine.online.team_draft``
+    with a seed fixed for the profile and its candidates."""
+
+    seed: int
+    a: tuple[str, int, bool]  # (arm key, exploration, calibration)
+    b: tuple[str, int, bool]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a page was built from, kept on it and with its impressions: the
+    candidates' model version, and the test and arm ("interleaved")."""
+
+    model_version_id: int | None = None
+    experiment_id: int | None = None
+    arm: str = ""
 
 
 # --- who may see what ------------------------------------------------------------
@@ -385,8 +443,17 @@ class RowInputs:
         region: Region | None = None,
         hidden_titles: Collection[int] = (),
         show_fewer: Collection[int] = (),
+        row_order: tuple[str, ...] = (),
+        interleave: Interleave | None = None,
+        origin: Origin = Origin(),
     ) -> None:
         self.snap = snap
+        #: Kinds of rows put first, after Continue watching (a test's arm,
+        #: or the serving defaults).
+        self.row_order = row_order
+        #: An interleaving test's Top picks (None: the one ranking).
+        self.interleave = interleave
+        self.origin = origin
         #: The region the profile declared and shares ("Popular in …").
         self.region = region
         self.kids = kids

@@ -3,7 +3,9 @@
 A card opens its title with ``?row=<kind>``; the title page remembers that in
 the session (:func:`row_origin_remember`), and a play or a rating of that
 title then counts once for that kind of row (:func:`row_engagement_note`).
-Rows the profile engages with rise on its home page.
+Rows the profile engages with rise on its home page. A stored play or a new
+rating also marks the title's latest impression as taken, preferring a row
+of the kind it was opened from (the take rate).
 
 A program signed in with a token keeps no cookie, so its token stands for the
 session: :func:`row_origins` gives the place a request keeps its origins in
@@ -23,8 +25,9 @@ from django.utils import timezone
 
 from accounts.models import AccessToken, Profile
 from accounts.services import profile_touch
+from activity.services import impression_take
 from catalog.models import Title
-from consent.policy import may_record_engagement
+from consent.policy import may_record_engagement, private_session_on
 from recommendations.models import RowEngagement, SeedExclusion
 
 #: The kinds of home rows (``Row.kind``); engagement is counted per kind.
@@ -133,16 +136,32 @@ def row_origin_remember(
 
 
 def row_engagement_note(
-    *, session: Session, profile: Profile | None, title_id: int
+    *, session: Session, profile: Profile | None, title_id: int, take: str = ""
 ) -> None:
-    """A play or a rating of ``title_id``: counts once for the row it came from."""
-    origins = session.get(ROW_ORIGIN_SESSION_KEY)
-    if not origins or not may_record_engagement(session, profile):
-        return  # a private session or the non-profiling mode teaches nothing
-    origins = dict(origins)
-    row_kind = origins.pop(f"{profile.pk}:{title_id}", None)
-    if row_kind is None:
+    """A play or a rating of ``title_id``: counts once for the row it came from.
+
+    With ``take`` (``Impression.Take``: a stored play, or a new rating) it
+    also marks the latest impression of the title as taken
+    (:func:`activity.services.impression_take`), in a row of the kind it was
+    opened from if there is one, else wherever it was last shown.
+    """
+    if profile is None:
         return
-    session[ROW_ORIGIN_SESSION_KEY] = origins
-    if row_kind in ROW_KINDS:
-        row_engagement_record(profile=profile, row_kind=row_kind)
+    row_kind = None
+    origins = session.get(ROW_ORIGIN_SESSION_KEY)
+    # A private session or the non-profiling mode teaches nothing.
+    if origins and may_record_engagement(session, profile):
+        origins = dict(origins)
+        row_kind = origins.pop(f"{profile.pk}:{title_id}", None)
+        if row_kind is not None:
+            session[ROW_ORIGIN_SESSION_KEY] = origins
+        if row_kind in ROW_KINDS:
+            row_engagement_record(profile=profile, row_kind=row_kind)
+    if take:
+        impression_take(
+            profile=profile,
+            title_id=title_id,
+            take=take,
+            private_session=private_session_on(session, profile),
+            row_kind=row_kind if row_kind in ROW_KINDS else "",
+        )

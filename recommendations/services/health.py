@@ -90,7 +90,7 @@ class _Exposure:
     pages: list[np.ndarray]
 
 
-def _spread(ids: list[int], limit: int) -> list[int]:
+def spread(ids: list[int], limit: int) -> list[int]:
     """At most ``limit`` of ``ids`` (sorted), evenly spread: the same sample
     from one snapshot to the next while profiles stay."""
     if len(ids) <= limit:
@@ -124,7 +124,7 @@ def _exposure(snap: CatalogSnapshot, version: ModelVersion | None) -> _Exposure:
             .order_by("id")
             .values_list("id", flat=True)
         )
-    sample = _spread(personal, conf["PROFILE_SAMPLE"])
+    sample = spread(personal, conf["PROFILE_SAMPLE"])
     stored = dict(
         ProfileCandidates.objects.filter(profile_id__in=sample).values_list(
             "profile_id", "title_ids"
@@ -134,7 +134,7 @@ def _exposure(snap: CatalogSnapshot, version: ModelVersion | None) -> _Exposure:
     for pid in sample:
         pos = snap.index(stored.get(pid, [])[:TOP_PICKS])
         top_picks.append(pos[pos >= 0])
-    page_ids = _spread(
+    page_ids = spread(
         list(Profile.objects.order_by("id").values_list("id", flat=True)),
         conf["PAGE_SAMPLE"],
     )
@@ -152,7 +152,7 @@ def _exposure(snap: CatalogSnapshot, version: ModelVersion | None) -> _Exposure:
     )
 
 
-def _title_popularity(snap: CatalogSnapshot) -> np.ndarray:
+def title_popularity(snap: CatalogSnapshot) -> np.ndarray:
     """Per catalog title: profiles that rated it plus profiles that played it."""
     popularity = np.zeros(len(snap.ids))
     for model in (Rating, ViewingEvent):
@@ -169,7 +169,7 @@ def _title_popularity(snap: CatalogSnapshot) -> np.ndarray:
     return popularity
 
 
-def _histories(snap: CatalogSnapshot, profile_ids: list[int]) -> list[np.ndarray]:
+def taste_histories(snap: CatalogSnapshot, profile_ids: list[int]) -> list[np.ndarray]:
     """Each profile's positive history (catalog positions), same order."""
     out = []
     for h in profile_histories(profile_ids):
@@ -260,7 +260,7 @@ def _figures_and_details(
 ) -> tuple[str, dict, dict]:
     n = len(snap.ids)
     exposure = _exposure(snap, version)
-    popularity = _title_popularity(snap)
+    popularity = title_popularity(snap)
     percentile = popularity_percentiles(popularity)
     counts = maths.exposure_counts(exposure.top_picks, n)
     page_counts = maths.exposure_counts(exposure.pages, n)
@@ -269,7 +269,7 @@ def _figures_and_details(
         popularity,
         k=TOP_PICKS,
     )
-    histories = _histories(snap, exposure.profile_ids)
+    histories = taste_histories(snap, exposure.profile_ids)
     amp = maths.popularity_amplification(exposure.top_picks, histories, percentile)
     never = np.flatnonzero((counts == 0) & (page_counts == 0))
     figures = {

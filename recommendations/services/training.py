@@ -89,8 +89,11 @@ def training_config(
 
 
 _cache_lock = threading.Lock()
-#: The one model kept loaded, by (file, sha256): a rewritten file is a new key.
+#: The models kept loaded, by (file, sha256): a rewritten file is a new key.
+#: The serving one and, while an experiment serves another version to some
+#: profiles, that one too: the least recently used goes past this many.
 _loaded: dict[tuple[str, str], Recommender] = {}
+_LOADED_MAX = 3
 #: Versions refused in a row before a reader gives up and serves no model.
 _FAIL_OVER_ROUNDS = 3
 
@@ -109,14 +112,15 @@ def recommender_for(version: ModelVersion) -> Recommender:
     """
     key = (version.artifact, version.sha256)
     with _cache_lock:
-        model = _loaded.get(key)
+        model = _loaded.pop(key, None)
         if model is None:
             arrays = artifact_store.artifact_arrays(
                 name=version.artifact, sha256=version.sha256
             )
             model = Recommender.from_arrays(arrays)
-            _loaded.clear()
-            _loaded[key] = model
+            while len(_loaded) >= _LOADED_MAX:
+                _loaded.pop(next(iter(_loaded)))
+        _loaded[key] = model
         return model
 
 

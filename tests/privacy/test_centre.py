@@ -3,6 +3,7 @@ the inferred taste profile, the model in use, and the plain-language page."""
 
 import math
 import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -10,10 +11,12 @@ from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Profile
 from activity.models import (
     Feedback,
+    Impression,
     ListItem,
     Rating,
     SearchEvent,
@@ -496,7 +499,8 @@ def test_how_recommendations_work_is_open_to_everyone(client, db):
 
 
 def test_what_the_page_says_is_not_used_is_not_in_the_training_data(ada):
-    """Searches, My List and tags are said to be unused: the dataset agrees."""
+    """Searches, My List, tags and rows shown are said to be unused: the
+    dataset agrees."""
     title = TitleFactory()
     RatingFactory(profile=ada, title=TitleFactory(), value=4.0)
     before = training_dataset()
@@ -505,6 +509,16 @@ def test_what_the_page_says_is_not_used_is_not_in_the_training_data(ada):
     SearchEventFactory(profile=ada, query=title.title)
     ListItemFactory(profile=ada, title=title)
     TagApplication.objects.create(profile=ada, title=title, tag=TagFactory())
+    Impression.objects.create(
+        profile=ada,
+        page_view=uuid.uuid4(),
+        row_kind="trending",
+        row_position=0,
+        title=title,
+        position=0,
+        take=Impression.Take.PLAY,
+        taken_at=timezone.now(),
+    )
     after = training_dataset()
     (history_after,) = profile_histories([ada.pk])
 

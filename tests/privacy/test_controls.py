@@ -39,6 +39,7 @@ STORED_TOGGLES = {
     "contextual_signals": False,
     "calibration": True,
     "allow_training": True,
+    "experiments": True,
 }
 
 

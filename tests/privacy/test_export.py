@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+import uuid
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from activity.models import (
     Feedback,
+    Impression,
     ListItem,
     Rating,
     SearchEvent,
@@ -27,7 +29,13 @@ from activity.models import (
 from consent.models import PrivacySettings
 from privacy import exports, services, tasks
 from privacy.models import ConsentEvent, DataExport
-from recommendations.models import ProfileCandidates, RowEngagement, SeedExclusion
+from recommendations.models import (
+    Experiment,
+    ExperimentAssignment,
+    ProfileCandidates,
+    RowEngagement,
+    SeedExclusion,
+)
 from tests.factories import (
     AccountFactory,
     GenreFactory,
@@ -64,6 +72,22 @@ def fill(profile: Profile, *, query: str = "heat", titles=None) -> None:
     ProfileCandidates.objects.create(
         profile=profile, title_ids=[b.pk], scores=[1.5], predicted=[3.5]
     )
+    Impression.objects.create(
+        profile=profile,
+        page_view=uuid.uuid4(),
+        row_kind="top-picks",
+        row_position=0,
+        title=a,
+        position=0,
+        model_version_id=None,
+        experiment_id=None,
+        take=Impression.Take.PLAY,
+        taken_at=timezone.now(),
+    )
+    experiment, _ = Experiment.objects.get_or_create(
+        name="Calmer Top picks", defaults={"hypothesis": "Fewer surprises."}
+    )
+    ExperimentAssignment.objects.create(experiment=experiment, profile=profile, arm="B")
     settings = PrivacySettings.objects.create(profile=profile, exploration=70)
     settings.hidden_genres.add(GenreFactory(name="Horror"))
 

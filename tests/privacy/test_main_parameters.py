@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from privacy import registry
 from recommendations.engine import dataset, ranking, rerank
-from recommendations.models import ModelComparison, ModelVersion
+from recommendations.models import ModelComparison, ModelVersion, ServingDefaults
+from recommendations.services import experiments
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +94,9 @@ def test_the_summary_reads_at_or_below_an_eighth_grade_level(
         print(f"\nFlesch-Kincaid grade of the summary: {grades}")
     assert max(grades) <= 8
     assert "Your own stars count the most." in with_model
-    assert "We never use your search history, My List or tags to pick titles." in (
-        with_model
+    assert (
+        "We never use your search history, My List, tags or rows you were shown "
+        "to pick titles." in with_model
     )
 
 
@@ -212,6 +214,16 @@ def test_the_rerankers_defaults_are_read_from_the_engine(client, monkeypatch):
     assert f"titles of {rerank.SHORT_RUNTIME} minutes or less count ×1.4" in html
 
 
+def test_a_promoted_tests_defaults_are_the_ones_shown(client):
+    ServingDefaults.objects.create(pk=1, exploration=60, calibration=False)
+    experiments.experiments_changed()
+
+    html = page(client)
+
+    assert "<td>60 of 100 (relevance weight" in html
+    assert "<td>off (weight" in html
+
+
 def test_no_experiment_is_running_and_the_page_says_so(client):
     html = page(client)
     assert (
@@ -232,7 +244,7 @@ def test_no_experiment_is_running_and_the_page_says_so(client):
 def test_what_is_never_used_is_what_the_registry_marks(client, monkeypatch):
     html = page(client)
     never = re.search(r'<ul id="never-used">(.*?)</ul>', html, re.S)[1]
-    for label in ("Search history", "My List", "Tags"):
+    for label in ("Search history", "My List", "Tags", "Rows you were shown"):
         assert f"<strong>{label}.</strong> Kept for you to see, but never used" in never
 
     ratings = next(e for e in registry.ENTRIES if e.name == "ratings")

@@ -2,12 +2,14 @@
 task, and at once when the window is shortened (clock frozen by passing
 ``now``)."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from activity.models import (
     Feedback,
+    Impression,
     ListItem,
     Rating,
     SearchEvent,
@@ -45,6 +47,15 @@ def activity_at(profile, at: datetime) -> None:
         profile=profile, row_kind=f"kind-{title.pk}", count=1, updated_at=at
     )
     SeedExclusion.objects.create(profile=profile, title=title, created_at=at)
+    Impression.objects.create(
+        profile=profile,
+        page_view=uuid.uuid4(),
+        shown_at=at,
+        row_kind="trending",
+        row_position=0,
+        title=title,
+        position=0,
+    )
 
 
 def oldest(profile) -> dict[str, datetime]:
@@ -91,6 +102,7 @@ def test_retention_leaves_nothing_older_than_the_window(three_months, on_commit)
         "list": 2,
         "tags": 2,
         "row_engagement": 2,
+        "impressions": 2,
     }
     left = oldest(three_months)
     for name, category in CATEGORIES.items():

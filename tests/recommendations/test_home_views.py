@@ -137,16 +137,17 @@ def test_the_home_is_a_fixed_number_of_queries_cold_and_warm(
     # session, user, profile; candidates' version; to build: candidates,
     # model, the profile's six kinds of signals, catalog snapshot (7), charts
     # (trend table, newest activity ×3, recent activity ×3), collections,
-    # the titles shown, the hard filters and "show fewer" titles
-    with django_assert_num_queries(29):
+    # the titles shown, the hard filters and "show fewer" titles; the cards
+    # shown (impressions: one insert, as on every page below)
+    with django_assert_num_queries(30):
         get_home(client)
     # user, profile (the session is cached); candidates' version; withdrawn?
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         get_home(client)
     # a mood is another page, built from the cached catalog and charts: user,
     # profile, candidates' version; candidates, model, six kinds of signals,
     # collections, titles, the hard filters and "show fewer" titles
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         get_home(client, mood="feel-good")
 
 
@@ -214,8 +215,9 @@ def test_a_visitor_and_a_new_profile_share_the_rows_everyone_gets(
     watching(client, newbie)
 
     # user, profile, candidates (none yet), active model, its hard filters
-    # and "show fewer" titles (none: the page everyone gets); withdrawn?
-    with django_assert_num_queries(6):
+    # and "show fewer" titles (none: the page everyone gets); withdrawn?;
+    # the cards shown (impressions)
+    with django_assert_num_queries(7):
         page = get_home(client).content.decode()
 
     assert home_rows(page) == visitor
