@@ -193,14 +193,52 @@ def take_rate(takes: np.ndarray, exposures: np.ndarray) -> Estimate:
     return Estimate(ratio, max(0.0, ratio - half), ratio + half)
 
 
+#: The mixture's spread for :func:`always_valid_p`, as a share of the take
+#: rate: the always-valid test is most sensitive to lifts of about this size
+#: (10 %, the size of change a ranking usually makes).
+MIXTURE_RELATIVE_SPREAD = 0.1
+
+
+def always_valid_p(diff: float, variance: float, tau: float) -> float:
+    """An always-valid p-value for a difference estimated as ``diff`` with
+    ``variance``: the mixture sequential probability ratio test (mSPRT,
+    Johari, Pekelis and Walsh 2017) with a normal mixture of spread ``tau``
+    over the true difference. Unlike the z test's p, it may be read after
+    every new session: the chance that it ever falls below 5 % when nothing
+    differs is at most 5 %. NaN when the variance is unknown."""
+    if math.isnan(diff) or math.isnan(variance) or tau <= 0:
+        return math.nan
+    if variance <= 0:
+        return 1.0 if diff == 0 else 0.0
+    spread = variance + tau * tau
+    log_ratio = 0.5 * math.log(variance / spread) + (
+        tau * tau * diff * diff / (2 * variance * spread)
+    )
+    return min(1.0, math.exp(-log_ratio))
+
+
+def always_valid_sign_p(wins_a: int, wins_b: int) -> float:
+    """The always-valid counterpart of :func:`sign_test`: 1 / the Bayes
+    factor of "B's share is anything" (uniform) against "one half", i.e.
+    ``1 / (2^n · B(wins_b + 1, wins_a + 1))``; valid at every look."""
+    n = wins_a + wins_b
+    if n == 0:
+        return 1.0
+    log_beta = math.lgamma(wins_b + 1) + math.lgamma(wins_a + 1) - math.lgamma(n + 2)
+    return min(1.0, math.exp(-(n * math.log(2) + log_beta)))
+
+
 @dataclass(frozen=True)
 class Difference:
-    """B − A with its 95 % interval and two-sided p-value."""
+    """B − A with its 95 % interval and two-sided p-value (a fixed-sample z
+    test), and the always-valid p-value (:func:`always_valid_p`) that a
+    verdict read at any time must use."""
 
     diff: float
     low: float
     high: float
     p_value: float
+    always_valid_p: float = math.nan
 
 
 def rate_difference(
@@ -223,7 +261,10 @@ def rate_difference(
         p = 1.0 if diff == 0 else 0.0
     else:
         p = math.erfc(abs(diff) / se / math.sqrt(2))
-    return Difference(diff, diff - Z95 * se, diff + Z95 * se, p)
+    tau = MIXTURE_RELATIVE_SPREAD * max(rate_a, rate_b)
+    return Difference(
+        diff, diff - Z95 * se, diff + Z95 * se, p, always_valid_p(diff, se * se, tau)
+    )
 
 
 @dataclass(frozen=True)
@@ -237,6 +278,8 @@ class Preference:
     p_value: float
     sessions: int
     ties: int
+    #: :func:`always_valid_sign_p`: what a verdict read at any time uses.
+    always_valid_p: float = 1.0
 
 
 def sign_test(wins_a: int, wins_b: int) -> float:
@@ -287,7 +330,13 @@ def interleaving_preference(credits_a: np.ndarray, credits_b: np.ndarray) -> Pre
         return Preference(math.nan, math.nan, math.nan, 1.0, sessions, ties)
     low, high = wilson_interval(wins_b, decided)
     return Preference(
-        wins_b / decided, low, high, sign_test(wins_a, wins_b), sessions, ties
+        wins_b / decided,
+        low,
+        high,
+        sign_test(wins_a, wins_b),
+        sessions,
+        ties,
+        always_valid_sign_p(wins_a, wins_b),
     )
 
 

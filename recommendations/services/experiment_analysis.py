@@ -15,9 +15,14 @@ here what it means there.
   by their number (Bonferroni), so adding arms does not add false winners.
 - An interleaving test: every page view with an interleaved Top picks row is
   a session; a take of a card credits the arm whose ranker contributed it
-  (the impression's ``ranker``); a session prefers the arm credited more.
-  The preference, its interval and the sign test are
+  (the impression's ``ranker``; a card both would have picked credits
+  neither); a viewer prefers the arm credited more over its sessions. The
+  preference, its interval and the sign test are
   ``engine.online.interleaving_preference``.
+- The verdicts use the always-valid p-values (``engine.online``'s mixture
+  sequential tests), so the page may be read, and the test stopped, at any
+  refresh without more false winners than stated; the tables also show the
+  fixed-sample z test's p.
 - Guardrails per arm (per ranker when interleaving) over its latest page
   views, the same number for every arm (so a larger arm does not look wider
   by its size alone, capped at :data:`PAGE_VIEW_SAMPLE`): catalog coverage
@@ -232,7 +237,7 @@ def _arm_evidence(
             sessions = row["sessions"] + totals[control]["sessions"]
             judgement = verdict(
                 names=(control, arm.key),
-                p_value=difference.p_value,
+                p_value=difference.always_valid_p,
                 effect=difference.diff,
                 sessions=sessions,
                 alpha=ALPHA / comparisons,
@@ -298,7 +303,7 @@ def _interleaving(arms: list[ExperimentArm], shown: QuerySet) -> InterleavingEvi
         preference=preference,
         verdict=verdict(
             names=(key_a, key_b),
-            p_value=preference.p_value,
+            p_value=preference.always_valid_p,
             effect=preference.share_b - 0.5,
             sessions=sessions,
             alpha=ALPHA,
