@@ -656,8 +656,15 @@ def erase_item(*, profile: Profile, kind: str, item_id: int) -> ErasedItem:
 
 @transaction.atomic
 def erase_category(*, profile: Profile, category: str) -> int:
-    """Erases every row of one kind of the profile's activity; returns how many."""
-    model = _category(category).model
+    """Erases every row of one kind of the profile's activity; returns how many.
+
+    As for one item (:func:`erase_item`): a kind recommendations learn from
+    (``signal``) also drops the profile's candidates, refreshes them without
+    it and leaves the model files; any other (searches, impressions…) only
+    goes, with the cached pages and exports that hold it.
+    """
+    entry = _category(category)
+    model = entry.model
     _, per_model = model._default_manager.filter(profile=profile).delete()
     count = per_model.get(model._meta.label, 0)
     consent_event_record(
@@ -670,8 +677,9 @@ def erase_category(*, profile: Profile, category: str) -> int:
     _after_erasure(
         user_id=profile.user_id,
         profile_ids=[profile.pk],
-        refresh=True,
-        drop_candidates=True,
+        refresh=entry.signal,
+        drop_candidates=entry.signal,
+        forget=entry.signal,
     )
     return count
 

@@ -15,7 +15,7 @@ from activity.models import Impression
 from activity.services import impressions_prune
 from consent.models import PrivacySettings
 from privacy import registry, selectors, services, tasks
-from recommendations.models import Experiment, ExperimentAssignment
+from recommendations.models import Experiment, ExperimentAssignment, ProfileCandidates
 from tests.factories import AccountFactory, ProfileFactory, TitleFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,31 @@ def test_erasing_the_category_deletes_that_profiles_impressions_only(family, on_
     assert erased == 2
     assert not Impression.objects.filter(profile=ada).exists()
     assert Impression.objects.filter(profile=kid).count() == 2
+
+
+def test_erasing_what_nothing_learns_from_leaves_the_model_alone(
+    family, on_commit, enqueued
+):
+    """Impressions and searches choose no title: erasing them rewrites no
+    model file and keeps the profile's candidates; ratings do both."""
+    ada, _ = family
+    ProfileCandidates.objects.create(profile=ada, title_ids=[1], scores=[1.0])
+
+    with on_commit():
+        services.erase_category(profile=ada, category="impressions")
+        services.erase_category(profile=ada, category="searches")
+
+    assert ProfileCandidates.objects.filter(profile=ada).exists()
+    assert enqueued == []
+
+    with on_commit():
+        services.erase_category(profile=ada, category="ratings")
+
+    assert not ProfileCandidates.objects.filter(profile=ada).exists()
+    assert sorted(task for task, _ in enqueued) == [
+        "privacy.tasks.model_forget",
+        "recommendations.tasks.refresh_profile",
+    ]
 
 
 def test_erasing_the_account_deletes_impressions_and_assignments(family, on_commit):
